@@ -1,0 +1,83 @@
+"""The staff portal: server-rendered pages, Flask-Login sessions, CSRF, HTML error pages."""
+
+from datetime import timedelta, timezone
+from pathlib import Path
+
+from flask_talisman import Talisman
+
+from backend import create_app as create_backend
+from backend.extensions import portal_limiter
+from backend.webutil import install_request_context
+
+HERE = Path(__file__).resolve().parent
+CST = timezone(timedelta(hours=8))
+
+
+def format_cst(value, fmt="%Y-%m-%d %H:%M:%S"):
+    """A UTC datetime shown in China Standard Time, the calendar staff work in."""
+    return value.astimezone(CST).strftime(fmt) if value else ""
+
+
+def register_blueprints(app):
+    """Every blueprint, listed explicitly, each with its auth choice."""
+    from admin_portal.audit.views import bp as audit_bp
+    from admin_portal.auth.views import bp as auth_bp
+    from admin_portal.home.views import bp as home_bp
+    from admin_portal.orgs.views import bp as orgs_bp
+    from admin_portal.security import requires_no_login, requires_staff_login
+    from admin_portal.staff.views import bp as staff_bp
+
+    blueprints = (
+        (auth_bp, None, requires_no_login),
+        (home_bp, None, requires_staff_login),
+        (orgs_bp, "/orgs", requires_staff_login),
+        (staff_bp, "/staff", requires_staff_login),
+        (audit_bp, "/audit", requires_staff_login),
+    )
+    for bp, prefix, auth in blueprints:
+        app.register_blueprint(bp, url_prefix=prefix)
+        # The auth choice is bound per app (not on the shared blueprint object), so several apps can be built.
+        app.before_request_funcs.setdefault(bp.name, []).insert(0, auth)
+
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config=None):
+    app = create_backend(config)
+    app.name = "admin_portal"
+    app.template_folder = str(HERE / "templates")
+    app.static_folder = str(HERE / "static")
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=app.send_static_file)
+
+    from flask_bootstrap import Bootstrap5
+    from flask_wtf import CSRFProtect
+
+    from admin_portal import errors, security
+
+    install_request_context(app)
+    Bootstrap5(app)
+    CSRFProtect(app)
+    Talisman(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CSP,
+        frame_options="DENY",
+        strict_transport_security=app.config["FORCE_HTTPS"],
+    )
+    portal_limiter.init_app(app)
+    security.init_app(app)
+    errors.register(app)
+    app.add_template_filter(format_cst, "cst")
+    register_blueprints(app)
+    return app

@@ -1,0 +1,1 @@
+"""The org unit tree pages."""

@@ -1,0 +1,78 @@
+"""组织机构: browse the tree within scope; system administrators add and rename units."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from admin_portal.forms import apply_error
+from admin_portal.orgs.forms import UnitForm
+from admin_portal.orgs.tree import unit_tree
+from admin_portal.security import permission_required
+from backend.errors import RuleViolation, ValidationFailed
+from backend.orgs import service as orgs_service
+from backend.orgs.scope import in_scope
+
+bp = Blueprint("orgs", __name__)
+
+
+@bp.route("/")
+@permission_required("orgs.view")
+def index():
+    return redirect(url_for("orgs.detail", unit_id=current_user.org_unit_id))
+
+
+def _render_unit(unit_id, child_form=None, rename_form=None, status=200):
+    actor = current_user._get_current_object()
+    unit = orgs_service.get_unit(actor=actor, unit_id=unit_id)
+    can_manage = actor.can("orgs.manage")
+    return render_template(
+        "orgs/detail.html",
+        unit=unit,
+        breadcrumbs=[u for u in orgs_service.list_ancestors(unit) if in_scope(actor, u)] + [unit],
+        children=orgs_service.list_children(actor=actor, unit_id=unit.id),
+        tree=unit_tree(actor),
+        can_manage=can_manage,
+        can_add_child=can_manage and unit.child_level is not None,
+        can_view_staff=actor.can("staff.view"),
+        child_form=child_form or UnitForm(prefix="child"),
+        rename_form=rename_form or UnitForm(prefix="rename", data={"name": unit.name, "code": unit.code}),
+    ), status
+
+
+@bp.route("/<int:unit_id>")
+@permission_required("orgs.view")
+def detail(unit_id):
+    return _render_unit(unit_id)
+
+
+@bp.route("/<int:unit_id>/children", methods=["POST"])
+@permission_required("orgs.manage")
+def create_child(unit_id):
+    form = UnitForm(prefix="child")
+    if form.validate_on_submit():
+        try:
+            unit = orgs_service.create_unit(
+                actor=current_user._get_current_object(), parent_id=unit_id, name=form.name.data, code=form.code.data
+            )
+        except (ValidationFailed, RuleViolation) as error:
+            apply_error(form, error)
+        else:
+            flash(f"已新建{unit.level_label}：{unit.name}", "success")
+            return redirect(url_for("orgs.detail", unit_id=unit_id))
+    return _render_unit(unit_id, child_form=form, status=422)
+
+
+@bp.route("/<int:unit_id>/rename", methods=["POST"])
+@permission_required("orgs.manage")
+def rename(unit_id):
+    form = UnitForm(prefix="rename")
+    if form.validate_on_submit():
+        try:
+            orgs_service.rename_unit(
+                actor=current_user._get_current_object(), unit_id=unit_id, name=form.name.data, code=form.code.data
+            )
+        except (ValidationFailed, RuleViolation) as error:
+            apply_error(form, error)
+        else:
+            flash("机构信息已保存", "success")
+            return redirect(url_for("orgs.detail", unit_id=unit_id))
+    return _render_unit(unit_id, rename_form=form, status=422)

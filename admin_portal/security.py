@@ -1,0 +1,97 @@
+"""Staff sessions: Flask-Login, the idle and absolute timeouts, forced password change, permission checks, nav."""
+
+import time
+from functools import wraps
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user
+
+from backend.errors import PermissionDenied
+from backend.staff.service import load_session_staff
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+login_manager.login_message_category = "warning"
+login_manager.session_protection = "strong"
+
+# (endpoint, label, permission): the left navigation, filtered per user.
+NAV = [
+    ("home.index", "工作台", None),
+    ("orgs.index", "组织机构", "orgs.view"),
+    ("staff.index", "工作人员", "staff.view"),
+    ("audit.index", "审计日志", "audit.view"),
+]
+
+# Endpoints a user with an expired or temporary password may still reach.
+PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
+
+
+@login_manager.user_loader
+def _load_user(session_id):
+    return load_session_staff(session_id)
+
+
+def init_app(app):
+    login_manager.init_app(app)
+
+    @app.context_processor
+    def _nav():
+        if not current_user.is_authenticated:
+            return {"nav_items": []}
+        items = [(ep, label) for ep, label, perm in NAV if perm is None or current_user.can(perm)]
+        return {"nav_items": items, "active_endpoint": request.endpoint}
+
+
+def start_session(staff, must_change_password):
+    """Called after a successful login: a fresh session (new id) with its timestamps."""
+    from flask_login import login_user
+
+    session.clear()
+    login_user(staff)
+    now = int(time.time())
+    session["login_at"] = now
+    session["seen_at"] = now
+    session["must_change_password"] = bool(must_change_password)
+
+
+def end_session():
+    logout_user()
+    session.clear()
+
+
+def requires_no_login():
+    """Auth choice for the login pages."""
+
+
+def requires_staff_login():
+    """Auth choice for every staff page: a live session, within the idle and absolute timeouts."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    now = int(time.time())
+    idle = current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds()
+    max_age = current_app.config["STAFF_SESSION_MAX_AGE"].total_seconds()
+    if now - session.get("seen_at", 0) > idle or now - session.get("login_at", 0) > max_age:
+        end_session()
+        flash("长时间未操作，已自动退出，请重新登录", "warning")
+        return redirect(url_for("auth.login", next=request.path))
+    session["seen_at"] = now
+    if session.get("must_change_password") and request.endpoint not in PASSWORD_CHANGE_ALLOWED:
+        flash("请先修改密码后再继续使用", "warning")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def permission_required(permission):
+    """Refuse the view (403, audited) unless the current user's roles grant `permission`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.can(permission):
+                raise PermissionDenied(details={"permission": permission})
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,178 @@
+"""Writing and reading the audit log. The app never updates or deletes an audit row.
+
+Each row carries the SHA-256 of its content and of the previous row, so verify_chain() finds a modified, inserted or
+deleted row. On PostgreSQL an advisory transaction lock serialises writers so the chain has no forks.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, or_, select, text
+
+from backend.audit.models import AuditLog
+from backend.db import transaction, utcnow
+from backend.extensions import db
+from backend.logs import current_request_id, current_source_ip
+
+GENESIS = "0" * 64
+_CHAIN_LOCK = 727_001
+CST = timezone(timedelta(hours=8))
+
+ACTION_LABELS = {
+    "staff.login": "登录",
+    "staff.logout": "退出登录",
+    "staff.password_change": "修改密码",
+    "staff.create": "创建账号",
+    "staff.disable": "停用账号",
+    "staff.enable": "启用账号",
+    "staff.password_reset": "重置密码",
+    "staff.roles_change": "变更角色",
+    "staff.end_sessions": "强制下线",
+    "orgs.create": "新建机构",
+    "orgs.rename": "修改机构",
+    "access.denied": "越权访问被拒绝",
+}
+RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """An actor for scheduled jobs and the CLI."""
+
+    actor_type: str = "system"
+    id: int | None = None
+    label: str = "system"
+
+
+def _actor_fields(actor):
+    if actor is None:
+        return {"actor_type": "anonymous", "actor_id": None, "actor_label": None, "actor_roles": None}
+    fields = {"actor_type": actor.actor_type, "actor_id": actor.id}
+    if actor.actor_type == "staff":
+        fields.update(
+            actor_label=actor.username,
+            actor_roles=",".join(actor.roles),
+            actor_org_id=actor.org_unit_id,
+            org_path=actor.scope_path,
+        )
+    else:
+        fields.update(actor_label=getattr(actor, "label", None), actor_roles=None)
+    return fields
+
+
+def _digest(row, prev_hash):
+    payload = {
+        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
+        "actor_type": row.actor_type,
+        "actor_id": row.actor_id,
+        "actor_label": row.actor_label,
+        "actor_roles": row.actor_roles,
+        "actor_org_id": row.actor_org_id,
+        "org_path": row.org_path,
+        "action": row.action,
+        "object_type": row.object_type,
+        "object_id": row.object_id,
+        "result": row.result,
+        "request_id": row.request_id,
+        "source_ip": row.source_ip,
+        "details": row.details,
+    }
+    blob = prev_hash + json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def record(*, actor, action, result="success", object_type=None, object_id=None, org_path=None, details=None):
+    """Append one audit row inside the caller's transaction (it commits or rolls back with the change it records).
+
+    :param actor: a Staff, a veteran, a SystemActor, or None for an anonymous caller.
+    :param org_path: the unit path the row belongs to, when the actor has none (an anonymous login failure).
+    :param details: small JSON without personal data.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    prev = session.execute(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1)).scalar()
+    row = AuditLog(
+        occurred_at=utcnow(),
+        action=action,
+        result=result,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        request_id=current_request_id(),
+        source_ip=current_source_ip(),
+        details=details or {},
+        **_actor_fields(actor),
+    )
+    if org_path and not row.org_path:
+        row.org_path = org_path
+    row.prev_hash = prev or GENESIS
+    row.row_hash = _digest(row, row.prev_hash)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_now(**kwargs):
+    """Append one audit row in a transaction of its own, for events whose business change did not happen
+    (a failed login, a refused request)."""
+    with transaction():
+        return record(**kwargs)
+
+
+def verify_chain(batch=5000):
+    """Walk the whole log in id order; return the id of the first row whose hash does not match, or None."""
+    prev, last_id = GENESIS, 0
+    while True:
+        table = AuditLog.__table__
+        rows = db.session.execute(select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            return None
+        for row in rows:
+            if row.prev_hash != prev or _digest(row, prev) != row.row_hash:
+                return row.id
+            prev, last_id = row.row_hash, row.id
+
+
+@dataclass
+class AuditFilter:
+    action: str | None = None
+    result: str | None = None
+    actor: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    date_from: object = None  # a date in China Standard Time
+    date_to: object = None
+
+
+def list_audit(*, actor, filters, before_id=None, limit=50):
+    """Audit rows visible to `actor` (audit.view; rows of its unit's subtree, and unattributed rows for a root unit),
+    newest first, keyset-paginated by id. Returns (rows, next_before_id)."""
+    from backend.orgs.scope import require_permission
+
+    require_permission(actor, "audit.view")
+    query = select(AuditLog)
+    scope = AuditLog.org_path.startswith(actor.scope_path, autoescape=True)
+    if actor.org_unit.parent_id is None:
+        scope = or_(scope, AuditLog.org_path.is_(None))
+    query = query.where(scope)
+    if filters.action:
+        query = query.where(AuditLog.action == filters.action)
+    if filters.result:
+        query = query.where(AuditLog.result == filters.result)
+    if filters.actor:
+        query = query.where(func.lower(AuditLog.actor_label) == filters.actor.lower())
+    if filters.object_type:
+        query = query.where(AuditLog.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditLog.object_id == filters.object_id)
+    if filters.date_from:
+        query = query.where(AuditLog.occurred_at >= datetime.combine(filters.date_from, time.min, CST))
+    if filters.date_to:
+        query = query.where(AuditLog.occurred_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, CST))
+    if before_id:
+        query = query.where(AuditLog.id < before_id)
+    rows = db.session.scalars(query.order_by(AuditLog.id.desc()).limit(limit + 1)).all()
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_before

@@ -1,0 +1,35 @@
+"""Flask CLI commands: `flask --app backend demo-load`, `flask --app backend serve`."""
+
+import click
+
+
+def init_app(app):
+    @app.cli.command("demo-load")
+    def demo_load():
+        """Load the demo org tree and accounts once."""
+        from backend.demo import load_demo
+
+        lines = load_demo()
+        click.echo("Demo data loaded." if lines else "Demo data already present; skipped.")
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=8000, type=int)
+    def serve(host, port):
+        """Serve the portal at / and the API at /api (development server; production uses gunicorn)."""
+        from werkzeug.serving import run_simple
+
+        import wsgi
+        from backend.demo import logins_file
+
+        base = f"http://{host}:{port}"
+        click.echo(
+            f"\n  管理端 (portal):  {base}/\n  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json"
+        )
+        path = logins_file()
+        if path.exists():
+            click.echo("\n  Demo logins (username / password / roles):")
+            for line in path.read_text(encoding="utf-8").splitlines():
+                click.echo(f"    {line}")
+        click.echo("\n  Ctrl-C stops everything.\n")
+        run_simple(host, port, wsgi.application, threaded=True, use_reloader=False)

@@ -1,0 +1,96 @@
+"""One error hierarchy with stable dotted codes, shared by the API envelope and the portal's error pages.
+
+Every code a client may see is listed in CODES with its status; tests/test_errors.py checks the table against the
+classes and docs/error-codes.md. Codes are never renamed.
+"""
+
+
+class AppError(Exception):
+    status = 500
+    code = "server.internal_error"
+    message = "系统繁忙，请稍后再试"
+
+    def __init__(self, message=None, *, code=None, details=None):
+        self.message = message or self.message
+        self.code = code or self.code
+        self.details = details or {}
+        if self.code not in CODES:
+            raise ValueError(f"unregistered error code {self.code!r}")
+        super().__init__(self.code)
+
+    def to_dict(self):
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "request.invalid"
+    message = "提交的内容有误，请检查后重试"
+
+
+class NotAuthenticated(AppError):
+    status = 401
+    code = "auth.required"
+    message = "请先登录"
+
+
+class PermissionDenied(AppError):
+    status = 403
+    code = "auth.forbidden"
+    message = "您没有执行此操作的权限"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "resource.not_found"
+    message = "未找到相关记录"
+
+
+class RuleViolation(AppError):
+    status = 409
+    code = "request.conflict"
+    message = "当前状态不允许此操作"
+
+
+class RateLimited(AppError):
+    status = 429
+    code = "request.rate_limited"
+    message = "操作过于频繁，请稍后再试"
+
+
+class UpstreamFailed(AppError):
+    status = 502
+    code = "wechat.unavailable"
+    message = "微信服务暂时不可用，请稍后再试"
+
+
+# code -> status. The single list of codes clients may branch on.
+CODES = {
+    "server.internal_error": 500,
+    "request.invalid": 422,
+    "request.malformed": 400,
+    "request.too_large": 413,
+    "request.method_not_allowed": 405,
+    "request.unsupported_media_type": 415,
+    "request.conflict": 409,
+    "request.rate_limited": 429,
+    "resource.not_found": 404,
+    "auth.required": 401,
+    "auth.token_expired": 401,
+    "auth.token_invalid": 401,
+    "auth.token_revoked": 401,
+    "auth.forbidden": 403,
+    "auth.invalid_credentials": 401,
+    "auth.account_locked": 409,
+    "auth.account_disabled": 409,
+    "auth.password_policy": 422,
+    "auth.password_mismatch": 422,
+    "orgs.not_found": 404,
+    "orgs.invalid_parent": 409,
+    "orgs.name_taken": 409,
+    "staff.not_found": 404,
+    "staff.username_taken": 409,
+    "staff.self_change_forbidden": 409,
+    "staff.invalid_role": 422,
+    "wechat.unavailable": 502,
+}

@@ -1,0 +1,72 @@
+"""Logging: a request id on every line, control characters escaped, personal data redacted as a last line of defence.
+
+Code must not log personal data in the first place; the redaction only catches mistakes.
+"""
+
+import logging
+import re
+import secrets
+from contextvars import ContextVar
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_source_ip: ContextVar[str | None] = ContextVar("source_ip", default=None)
+
+ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+JWT_RE = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def new_request_id():
+    return secrets.token_hex(12)
+
+
+def set_request_context(request_id, source_ip=None):
+    """Bind the request id and client address for logs and audit rows; returns tokens for reset."""
+    return _request_id.set(request_id), _source_ip.set(source_ip)
+
+
+def reset_request_context(tokens):
+    _request_id.reset(tokens[0])
+    _source_ip.reset(tokens[1])
+
+
+def current_request_id():
+    return _request_id.get()
+
+
+def current_source_ip():
+    return _source_ip.get()
+
+
+def redact(text):
+    text = ID_NUMBER_RE.sub("[ID]", text)
+    text = MOBILE_RE.sub("[MOBILE]", text)
+    text = JWT_RE.sub("[TOKEN]", text)
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = current_request_id() or "-"
+        return True
+
+
+class SafeFormatter(logging.Formatter):
+    def format(self, record):
+        return redact(super().format(record))
+
+
+def configure_logging(app):
+    """Install one handler on the root logger (idempotent)."""
+    root = logging.getLogger()
+    if not any(getattr(h, "_veterans", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler._veterans = True
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Werkzeug's access log would print query strings, which may carry search terms such as ID numbers.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,0 +1,5 @@
+"""Imports every capability's models so the metadata (and Alembic) sees every table."""
+
+from backend.audit.models import AuditLog  # noqa: F401
+from backend.orgs.models import OrgUnit  # noqa: F401
+from backend.staff.models import Staff, StaffRole  # noqa: F401

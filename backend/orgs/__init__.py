@@ -1,0 +1,1 @@
+"""Org units (province > city > county > station > grid) and data scope."""

@@ -1,0 +1,78 @@
+"""Staff accounts and their roles."""
+
+import secrets
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db import BigId, UTCDateTime, utcnow
+from backend.extensions import db
+from backend.staff.roles import ROLE_LABELS, permissions_for
+
+
+def new_session_token():
+    return secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
+
+
+class Staff(db.Model):
+    __tablename__ = "staff"
+
+    actor_type = "staff"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(64))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[object | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Rotated on disable, password reset and "end sessions": every portal session carries it and dies with it.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    org_unit = relationship("OrgUnit", lazy="joined")
+    role_rows = relationship("StaffRole", cascade="all, delete-orphan", lazy="selectin", order_by="StaffRole.role")
+
+    @property
+    def roles(self):
+        return [row.role for row in self.role_rows]
+
+    @property
+    def role_labels(self):
+        return [ROLE_LABELS[r] for r in self.roles]
+
+    @property
+    def permissions(self):
+        return permissions_for(self.roles)
+
+    def can(self, permission):
+        return self.is_active and permission in self.permissions
+
+    @property
+    def scope_path(self):
+        return self.org_unit.path
+
+    # Flask-Login protocol: the session id embeds the session token, so rotating it ends every session at once.
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_anonymous(self):
+        return False
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
+
+class StaffRole(db.Model):
+    __tablename__ = "staff_role"
+    __table_args__ = (UniqueConstraint("staff_id", "role", name="uq_staff_role_staff_role"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,40 @@
+"""Roles and the permissions they grant (RBAC). Data scope (where) is separate: backend/orgs/scope.py.
+
+三员分立: the system administrator runs the org tree and configuration but cannot read the audit log; the security
+administrator manages accounts and roles but approves no business; the auditor reads the audit log and changes nothing.
+"""
+
+ROLE_LABELS = {
+    "station_staff": "服务站工作人员",
+    "center_reviewer": "服务中心审核员",
+    "supervisor": "主管部门（只读）",
+    "sys_admin": "系统管理员",
+    "security_admin": "安全管理员",
+    "auditor": "审计员",
+}
+
+PERMISSIONS = {
+    "orgs.view": "查看组织机构",
+    "orgs.manage": "管理组织机构",
+    "staff.view": "查看工作人员账号",
+    "staff.manage": "管理工作人员账号与角色",
+    "audit.view": "查阅审计日志",
+}
+
+ROLE_PERMISSIONS = {
+    "station_staff": {"orgs.view"},
+    "center_reviewer": {"orgs.view"},
+    "supervisor": {"orgs.view"},
+    "sys_admin": {"orgs.view", "orgs.manage", "staff.view"},
+    "security_admin": {"orgs.view", "staff.view", "staff.manage"},
+    "auditor": {"orgs.view", "audit.view"},
+}
+
+ROLES = tuple(ROLE_LABELS)
+
+
+def permissions_for(roles):
+    granted = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, set())
+    return granted

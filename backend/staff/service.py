@@ -1,0 +1,327 @@
+"""Staff accounts: login policy, passwords, roles, disabling. Managed by security administrators within scope."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from backend.audit import service as audit_service
+from backend.db import transaction, utcnow
+from backend.errors import NotAuthenticated, NotFound, RuleViolation, ValidationFailed
+from backend.extensions import db
+from backend.orgs.models import OrgUnit
+from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
+from backend.staff.models import Staff, StaffRole, new_session_token
+from backend.staff.roles import ROLES
+
+
+class StaffNotFound(NotFound):
+    code = "staff.not_found"
+    message = "未找到该工作人员"
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "auth.invalid_credentials"
+    message = "用户名或密码错误"
+
+
+class AccountLocked(RuleViolation):
+    code = "auth.account_locked"
+    message = "连续登录失败次数过多，账号已锁定，请15分钟后再试"
+
+
+class AccountDisabled(RuleViolation):
+    code = "auth.account_disabled"
+    message = "账号已停用，请联系安全管理员"
+
+
+class PasswordPolicy(ValidationFailed):
+    code = "auth.password_policy"
+    message = "密码至少10位，须包含大写字母、小写字母、数字、符号中的至少三类，且不能包含用户名"
+
+
+class PasswordMismatch(ValidationFailed):
+    code = "auth.password_mismatch"
+    message = "当前密码不正确"
+
+
+class UsernameTaken(RuleViolation):
+    code = "staff.username_taken"
+    message = "该用户名已被使用"
+
+
+class SelfChangeForbidden(RuleViolation):
+    code = "staff.self_change_forbidden"
+    message = "不能停用自己的账号或变更自己的角色"
+
+
+class InvalidRole(ValidationFailed):
+    code = "staff.invalid_role"
+    message = "请至少选择一个有效角色"
+
+
+_DUMMY_HASH = generate_password_hash("timing-equaliser", method="pbkdf2:sha256:1000")
+
+
+def _hash(password):
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def check_password_policy(password, username=""):
+    """Raise PasswordPolicy unless the password is 10-128 characters of at least three classes, without the username."""
+    if not password or not 10 <= len(password) <= 128:
+        raise PasswordPolicy()
+    classes = [
+        any(c.islower() for c in password),
+        any(c.isupper() for c in password),
+        any(c.isdigit() for c in password),
+        any(not c.isalnum() for c in password),
+    ]
+    if sum(classes) < 3 or (username and username.lower() in password.lower()):
+        raise PasswordPolicy()
+
+
+def generate_password():
+    """A 14-character temporary password from the CSPRNG that satisfies the policy."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789@#-_"  # no look-alikes (0/O, 1/l/I)
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(14))
+        try:
+            check_password_policy(candidate)
+            return candidate
+        except PasswordPolicy:
+            continue
+
+
+def _clean_roles(roles):
+    roles = sorted(set(roles or []))
+    if not roles or any(r not in ROLES for r in roles):
+        raise InvalidRole(details={"roles": InvalidRole.message})
+    return roles
+
+
+@dataclass
+class LoginResult:
+    staff: Staff
+    must_change_password: bool
+
+
+def authenticate_staff(*, username, password):
+    """Check a portal login. Five consecutive failures lock the account for 15 minutes (configurable).
+
+    :returns: LoginResult; the session is the caller's to start.
+    :raises InvalidCredentials: unknown user or wrong password (same message, same timing).
+    :raises AccountLocked: locked, including by this very failure.
+    :raises AccountDisabled: the account is disabled.
+    """
+    cfg = current_app.config
+    now = utcnow()
+    username = (username or "").strip()[:64]
+    outcome = None
+    with transaction():
+        staff = db.session.scalars(
+            select(Staff).where(func.lower(Staff.username) == username.lower()).with_for_update(of=Staff)
+        ).first()
+        if staff is None:
+            check_password_hash(_DUMMY_HASH, password or "")
+            outcome = InvalidCredentials
+            audit_service.record(actor=None, action="staff.login", result="failure", details={"reason": "unknown_user"})
+        elif not staff.is_active:
+            outcome = AccountDisabled
+        elif staff.locked_until and staff.locked_until > now:
+            outcome = AccountLocked
+        elif not check_password_hash(staff.password_hash, password or ""):
+            staff.failed_logins += 1
+            outcome = InvalidCredentials
+            if staff.failed_logins >= cfg["STAFF_LOCK_AFTER_FAILURES"]:
+                staff.locked_until = now + timedelta(minutes=cfg["STAFF_LOCK_MINUTES"])
+                staff.failed_logins = 0
+                outcome = AccountLocked
+        else:
+            staff.failed_logins = 0
+            staff.locked_until = None
+            staff.last_login_at = now
+        if staff is not None:
+            reason = {InvalidCredentials: "bad_password", AccountLocked: "locked", AccountDisabled: "disabled"}
+            audit_service.record(
+                actor=staff,
+                action="staff.login",
+                result="failure" if outcome else "success",
+                object_type="staff",
+                object_id=staff.id,
+                details={"reason": reason[outcome]} if outcome else {},
+            )
+    if outcome:
+        raise outcome()
+    max_age = timedelta(days=cfg["STAFF_PASSWORD_MAX_AGE_DAYS"])
+    return LoginResult(
+        staff=staff, must_change_password=staff.must_change_password or now - staff.password_changed_at > max_age
+    )
+
+
+def load_session_staff(session_id):
+    """The active staff member a portal session id ("<id>:<session token>") names, or None."""
+    try:
+        staff_id, token = session_id.split(":", 1)
+        staff = db.session.get(Staff, int(staff_id))
+    except (AttributeError, ValueError):
+        return None
+    if staff is None or not staff.is_active or not secrets.compare_digest(staff.session_token, token):
+        return None
+    return staff
+
+
+def record_logout(*, actor):
+    with transaction():
+        audit_service.record(actor=actor, action="staff.logout", object_type="staff", object_id=actor.id)
+
+
+def change_own_password(*, actor, current_password, new_password):
+    """Change the actor's own password; other sessions end (the session token rotates).
+
+    :raises PasswordMismatch: the current password is wrong.
+    :raises PasswordPolicy: the new password is weak or equals the current one.
+    """
+    check_password_policy(new_password, actor.username)
+    if not check_password_hash(actor.password_hash, current_password or ""):
+        raise PasswordMismatch(details={"current_password": PasswordMismatch.message})
+    if check_password_hash(actor.password_hash, new_password):
+        raise PasswordPolicy("新密码不能与当前密码相同", details={"new_password": "新密码不能与当前密码相同"})
+    with transaction():
+        actor.password_hash = _hash(new_password)
+        actor.password_changed_at = utcnow()
+        actor.must_change_password = False
+        actor.session_token = new_session_token()
+        audit_service.record(actor=actor, action="staff.password_change", object_type="staff", object_id=actor.id)
+    return actor
+
+
+def list_staff(*, actor, unit_id=None, query_text=None, limit=200):
+    """Staff accounts in the actor's subtree (or in the subtree of `unit_id`, itself in scope), by unit then name."""
+    require_permission(actor, "staff.view")
+    query = scoped(select(Staff), actor, Staff.org_unit_id)
+    if unit_id:
+        unit = get_unit_in_scope(actor, unit_id)
+        query = query.where(Staff.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+    if query_text:
+        like = f"%{query_text.strip()}%"
+        query = query.where(Staff.username.ilike(like) | Staff.full_name.ilike(like))
+    return db.session.scalars(query.order_by(Staff.org_unit_id, Staff.username).limit(limit)).all()
+
+
+def get_staff(*, actor, staff_id, permission="staff.view", lock=False):
+    """A staff account in the actor's subtree. Raises PermissionDenied, StaffNotFound."""
+    require_permission(actor, permission)
+    try:
+        staff_id = int(staff_id)
+    except (TypeError, ValueError):
+        raise StaffNotFound() from None
+    query = scoped(select(Staff).where(Staff.id == staff_id), actor, Staff.org_unit_id)
+    if lock:
+        query = query.with_for_update(of=Staff)
+    staff = db.session.scalars(query).first()
+    if staff is None:
+        raise StaffNotFound()
+    return staff
+
+
+def create_staff(*, actor, username, full_name, org_unit_id, roles, password=None):
+    """Create an account in a unit of the actor's subtree with a temporary password to change at first login.
+
+    :returns: (staff, temporary_password), the password to hand over once.
+    :raises PermissionDenied, OrgUnitNotFound, UsernameTaken, InvalidRole, ValidationFailed
+    """
+    require_permission(actor, "staff.manage")
+    username = (username or "").strip()
+    full_name = (full_name or "").strip()
+    errors = {}
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
+        errors["username"] = "用户名须为1-64位字母、数字或 . _ -"
+    if not full_name or len(full_name) > 64:
+        errors["full_name"] = "姓名不能为空，且不超过64个字"
+    if errors:
+        raise ValidationFailed(details=errors)
+    roles = _clean_roles(roles)
+    password = password or generate_password()
+    check_password_policy(password, username)
+    with transaction():
+        unit = get_unit_in_scope(actor, org_unit_id)
+        if db.session.scalar(select(func.count()).where(func.lower(Staff.username) == username.lower())):
+            raise UsernameTaken(details={"username": UsernameTaken.message})
+        staff = Staff(
+            username=username,
+            full_name=full_name,
+            org_unit_id=unit.id,
+            password_hash=_hash(password),
+            must_change_password=True,
+            role_rows=[StaffRole(role=r) for r in roles],
+        )
+        db.session.add(staff)
+        db.session.flush()
+        audit_service.record(
+            actor=actor, action="staff.create", object_type="staff", object_id=staff.id, details={"roles": roles}
+        )
+    return staff, password
+
+
+def set_staff_roles(*, actor, staff_id, roles):
+    """Replace an account's roles. Raises PermissionDenied, StaffNotFound, InvalidRole, SelfChangeForbidden."""
+    roles = _clean_roles(roles)
+    with transaction():
+        staff = get_staff(actor=actor, staff_id=staff_id, permission="staff.manage", lock=True)
+        if staff.id == actor.id:
+            raise SelfChangeForbidden()
+        before = staff.roles
+        staff.role_rows = [StaffRole(role=r) for r in roles]
+        staff.session_token = new_session_token()  # new rights take effect at the next login
+        audit_service.record(
+            actor=actor,
+            action="staff.roles_change",
+            object_type="staff",
+            object_id=staff.id,
+            details={"before": before, "after": roles},
+        )
+    return staff
+
+
+def set_staff_active(*, actor, staff_id, active):
+    """Disable (ending every session at once) or re-enable an account."""
+    with transaction():
+        staff = get_staff(actor=actor, staff_id=staff_id, permission="staff.manage", lock=True)
+        if staff.id == actor.id:
+            raise SelfChangeForbidden()
+        staff.is_active = active
+        staff.session_token = new_session_token()
+        if active:
+            staff.failed_logins, staff.locked_until = 0, None
+        action = "staff.enable" if active else "staff.disable"
+        audit_service.record(actor=actor, action=action, object_type="staff", object_id=staff.id)
+    return staff
+
+
+def reset_staff_password(*, actor, staff_id):
+    """Set a new temporary password (returned once), unlock the account and end its sessions."""
+    password = generate_password()
+    with transaction():
+        staff = get_staff(actor=actor, staff_id=staff_id, permission="staff.manage", lock=True)
+        if staff.id == actor.id:
+            raise SelfChangeForbidden()
+        staff.password_hash = _hash(password)
+        staff.must_change_password = True
+        staff.password_changed_at = utcnow()
+        staff.failed_logins, staff.locked_until = 0, None
+        staff.session_token = new_session_token()
+        audit_service.record(actor=actor, action="staff.password_reset", object_type="staff", object_id=staff.id)
+    return staff, password
+
+
+def end_staff_sessions(*, actor, staff_id):
+    """End every portal session of an account (it logs in again)."""
+    with transaction():
+        staff = get_staff(actor=actor, staff_id=staff_id, permission="staff.manage", lock=True)
+        staff.session_token = new_session_token()
+        audit_service.record(actor=actor, action="staff.end_sessions", object_type="staff", object_id=staff.id)
+    return staff

@@ -1,0 +1,45 @@
+"""The mini program API (/api/v1): flask-smorest, JSON only, one error envelope, JWT for veterans."""
+
+import flask_smorest
+
+from backend import create_app as create_backend
+from backend.extensions import api_limiter
+from backend.webutil import install_request_context
+from miniprogram_api import errors
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with our envelope for every error, in the answers and in the OpenAPI document."""
+
+    ERROR_SCHEMA = errors.ErrorEnvelopeSchema
+
+    def handle_http_exception(self, error):
+        return errors.handle_http_exception(error)
+
+
+def requires_no_auth():
+    """Auth choice for public blueprints (health, login, WeChat pushes)."""
+
+
+def register_blueprints(api):
+    """Every blueprint, listed explicitly, each with its auth choice (GOV.UK Notify's register_blueprint)."""
+    from miniprogram_api.system.routes import bp as system_bp
+
+    for bp, auth in ((system_bp, requires_no_auth),):
+        api.register_blueprint(bp, url_prefix="/v1")
+        # The auth choice is bound per app (not on the shared blueprint object), so several apps can be built.
+        api._app.before_request_funcs.setdefault(bp.name, []).insert(0, auth)
+
+
+def create_app(config=None):
+    app = create_backend(config)
+    app.name = "miniprogram_api"
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    install_request_context(app)
+    api_limiter.init_app(app)
+    api = Api(app)
+    errors.register(app)
+    register_blueprints(api)
+    app.extensions["smorest_api"] = api
+    return app

@@ -1,0 +1,1 @@
+"""Service health for load balancers and the phone's connectivity check."""

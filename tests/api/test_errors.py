@@ -1,0 +1,52 @@
+"""The API's envelope covers Werkzeug's errors and unexpected exceptions; nothing internal leaks."""
+
+import pytest
+
+
+def _assert_envelope(response, status, code):
+    assert response.status_code == status
+    body = response.get_json()
+    assert set(body) == {"error", "request_id"}
+    assert body["error"]["code"] == code
+    assert body["request_id"] == response.headers["X-Request-Id"]
+    return body
+
+
+def test_unknown_path_is_404_envelope(api):
+    _assert_envelope(api.get("/v1/nope"), 404, "resource.not_found")
+
+
+def test_wrong_method_is_405_envelope(api):
+    _assert_envelope(api.post("/v1/health"), 405, "request.method_not_allowed")
+
+
+def test_oversize_body_is_413(api):
+    response = api.post("/v1/health", data=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code in (405, 413)
+    response = api.post("/v1/nope", data=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code in (404, 413)
+
+
+@pytest.fixture(scope="module")
+def boom_api(config):
+    """A separate API app with a route that raises (the shared app's routes are fixed after its first request)."""
+    from miniprogram_api import create_app
+
+    app = create_app(config)
+    app.add_url_rule("/v1/_boom", "boom", lambda: 1 / 0)
+    return app.test_client()
+
+
+def test_unexpected_exception_is_500_without_internals(boom_api, caplog):
+    response = boom_api.get("/v1/_boom")
+    body = _assert_envelope(response, 500, "server.internal_error")
+    text = response.get_data(as_text=True)
+    for leak in ("Traceback", "ZeroDivision", ".py", "SELECT"):
+        assert leak not in text
+    assert body["error"]["message"] == "系统繁忙，请稍后再试"
+    assert any("unhandled exception" in r.getMessage() for r in caplog.records)
+
+
+def test_request_ids_are_unique(api):
+    ids = {api.get("/v1/health").headers["X-Request-Id"] for _ in range(5)}
+    assert len(ids) == 5

@@ -1,0 +1,162 @@
+"""The authorization matrix (S13): every registered route of both apps x every role, against objects of unit X.
+
+A route missing from MATRIX fails test_every_route_is_in_the_matrix. Each cell is one test: the principal makes the
+request and the answer is classified as allow or deny; 0 unexpected allows, 0 unexpected denies.
+
+Principals (tests/factories.py build_world): X and Y are sibling counties under a city; objects of X live at
+station X1 under X. Administrators and the auditor sit at the province; *_y administrators sit at Y.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.factories import PASSWORD, unique
+from tests.helpers import PortalClient
+
+PRINCIPALS = (
+    "anonymous",
+    "staff_x",
+    "staff_y",
+    "supervisor_parent",
+    "auditor",
+    "sys_admin",
+    "security_admin",
+    "sys_admin_y",
+    "security_admin_y",
+)
+STAFF = tuple(p for p in PRINCIPALS if p != "anonymous")
+EVERYONE = PRINCIPALS
+ORG_VIEWERS_OF_X = ("staff_x", "supervisor_parent", "auditor", "sys_admin", "security_admin")
+
+
+@dataclass
+class Cell:
+    """How to call one route, and who may."""
+
+    method: str
+    url: object  # str or callable(world) -> str
+    allowed: tuple
+    data: object = None  # dict or callable(world) -> dict
+    public: bool = False  # any answer but 401/403/404/5xx counts as allow (login, logout, static files)
+    notes: str = ""
+    query: dict = field(default_factory=dict)
+
+
+def _x1(w):
+    return w.x1.id
+
+
+MATRIX = {
+    # --- portal ---
+    ("portal", "static", "GET"): Cell("GET", "/static/portal.css", EVERYONE, public=True),
+    ("portal", "bootstrap.static", "GET"): Cell(
+        "GET", "/bootstrap/static/css/bootstrap.min.css", EVERYONE, public=True
+    ),
+    ("portal", "auth.login", "GET"): Cell("GET", "/login", EVERYONE, public=True),
+    ("portal", "auth.login", "POST"): Cell(
+        "POST", "/login", EVERYONE, data={"username": "x", "password": "y"}, public=True
+    ),
+    ("portal", "auth.logout", "POST"): Cell("POST", "/logout", EVERYONE, public=True),
+    ("portal", "auth.change_password", "GET"): Cell("GET", "/account/password", STAFF),
+    ("portal", "auth.change_password", "POST"): Cell(
+        "POST",
+        "/account/password",
+        STAFF,
+        data={"current_password": PASSWORD, "new_password": "Matrix-Passw0rd", "confirm_password": "Matrix-Passw0rd"},
+    ),
+    ("portal", "home.index", "GET"): Cell("GET", "/", STAFF),
+    ("portal", "orgs.index", "GET"): Cell("GET", "/orgs/", STAFF),
+    ("portal", "orgs.detail", "GET"): Cell("GET", lambda w: f"/orgs/{w.x1.id}", ORG_VIEWERS_OF_X),
+    ("portal", "orgs.create_child", "POST"): Cell(
+        "POST", lambda w: f"/orgs/{w.x1.id}/children", ("sys_admin",), data=lambda w: {"child-name": unique("网格")}
+    ),
+    ("portal", "orgs.rename", "POST"): Cell(
+        "POST", lambda w: f"/orgs/{w.x1.id}/rename", ("sys_admin",), data=lambda w: {"rename-name": unique("服务站")}
+    ),
+    ("portal", "staff.index", "GET"): Cell("GET", lambda w: f"/staff/?unit={w.x1.id}", ("sys_admin", "security_admin")),
+    ("portal", "staff.create", "GET"): Cell("GET", "/staff/new", ("security_admin", "security_admin_y")),
+    ("portal", "staff.create", "POST"): Cell(
+        "POST",
+        "/staff/new",
+        ("security_admin",),
+        data=lambda w: {"username": unique("m"), "full_name": "矩阵", "org_unit_id": w.x1.id, "roles": "station_staff"},
+        notes="security_admin_y names a unit outside its subtree: refused like a missing unit",
+    ),
+    ("portal", "staff.detail", "GET"): Cell("GET", lambda w: f"/staff/{w.target.id}", ("sys_admin", "security_admin")),
+    ("portal", "staff.set_roles", "POST"): Cell(
+        "POST", lambda w: f"/staff/{w.target.id}/roles", ("security_admin",), data={"roles": "center_reviewer"}
+    ),
+    ("portal", "staff.disable", "POST"): Cell("POST", lambda w: f"/staff/{w.target.id}/disable", ("security_admin",)),
+    ("portal", "staff.enable", "POST"): Cell("POST", lambda w: f"/staff/{w.target.id}/enable", ("security_admin",)),
+    ("portal", "staff.end_sessions", "POST"): Cell(
+        "POST", lambda w: f"/staff/{w.target.id}/end-sessions", ("security_admin",)
+    ),
+    ("portal", "staff.reset_password", "POST"): Cell(
+        "POST", lambda w: f"/staff/{w.target.id}/reset-password", ("security_admin",)
+    ),
+    ("portal", "audit.index", "GET"): Cell("GET", "/audit/", ("auditor",)),
+    ("portal", "audit.verify", "GET"): Cell("GET", "/audit/verify", ("auditor",)),
+    # --- mini program API ---
+    ("api", "api-docs.openapi_json", "GET"): Cell("GET", "/openapi.json", EVERYONE, public=True),
+    ("api", "system.health", "GET"): Cell("GET", "/v1/health", EVERYONE, public=True),
+}
+
+
+def registered_routes(portal_app, api_app):
+    routes = set()
+    for name, flask_app in (("portal", portal_app), ("api", api_app)):
+        for rule in flask_app.url_map.iter_rules():
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                routes.add((name, rule.endpoint, method))
+    return routes
+
+
+def test_every_route_is_in_the_matrix(portal_app, api_app):
+    routes = registered_routes(portal_app, api_app)
+    missing = routes - set(MATRIX)
+    stale = set(MATRIX) - routes
+    assert not missing, f"routes missing from the authorization matrix: {sorted(missing)}"
+    assert not stale, f"matrix rows for routes that no longer exist: {sorted(stale)}"
+    print(
+        f"authorization matrix: {len(MATRIX)} routes x {len(PRINCIPALS)} principals = {len(MATRIX) * len(PRINCIPALS)}"
+    )
+
+
+def _resolve(value, world):
+    return value(world) if callable(value) else value
+
+
+def _classify(app_name, cell, response):
+    status = response.status_code
+    assert status < 500, f"server error {status}"
+    location = response.headers.get("Location", "")
+    if cell.public:
+        return "deny" if status in (401, 403, 404) else "allow"
+    if status in (401, 403, 404):
+        return "deny"
+    if app_name == "portal" and status == 302 and location.startswith("/login"):
+        return "deny"
+    if 200 <= status < 400:
+        return "allow"
+    raise AssertionError(f"unclassified answer {status} {response.get_data(as_text=True)[:300]}")
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]}:{r[1]}:{r[2]}")
+def test_matrix_cell(route, principal, world, portal_app, api_app):
+    app_name = route[0]
+    cell = MATRIX[route]
+    if app_name == "portal":
+        client = PortalClient(portal_app)
+        if principal != "anonymous":
+            client.login(getattr(world, principal))
+        raw = client.client
+    else:
+        raw = api_app.test_client()
+    response = raw.open(_resolve(cell.url, world), method=cell.method, data=_resolve(cell.data, world))
+    expected = "allow" if principal in cell.allowed else "deny"
+    response.get_data()
+    response.close()
+    actual = _classify(app_name, cell, response)
+    assert actual == expected, f"{principal} on {route}: expected {expected}, got {actual} ({response.status_code})"

@@ -1,0 +1,172 @@
+"""Test plumbing: the schema is built once by Alembic; each test runs in an outer transaction that is rolled back.
+
+Services commit through transaction(); with join_transaction_mode="create_savepoint" those commits release
+savepoints on the test's connection, and the final rollback undoes everything (style.md §8).
+"""
+
+import os
+import tempfile
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from backend import create_app as create_backend
+from backend.extensions import db
+from config.settings import Test
+
+
+def test_database_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return _sqlite_url()
+
+
+_SQLITE_DIR = tempfile.mkdtemp(prefix="veterans-test-")
+
+
+def _sqlite_url(name="test.db"):
+    return f"sqlite:///{os.path.join(_SQLITE_DIR, name)}"
+
+
+def is_postgres():
+    return test_database_url().startswith("postgresql")
+
+
+def make_config(database_url, **overrides):
+    """A Test configuration class bound to `database_url`."""
+    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **overrides}
+    return type("TestConfig", (Test,), attrs)
+
+
+def reset_database(url):
+    """Drop everything in the target database so Alembic builds it from empty."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def migrate_database(url):
+    reset_database(url)
+    app = create_backend(make_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def pytest_collection_modifyitems(config, items):
+    if not is_postgres():
+        skip = pytest.mark.skip(reason="needs PostgreSQL row locks; set TEST_DATABASE_URL")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def config():
+    url = test_database_url()
+    migrate_database(url)
+    return make_config(url)
+
+
+@pytest.fixture(scope="session")
+def apps(config):
+    """The bare backend app (for service calls), the portal and the API, all on the test database."""
+    from admin_portal import create_app as create_portal
+    from miniprogram_api import create_app as create_api
+
+    apps = {"backend": create_backend(config), "portal": create_portal(config), "api": create_api(config)}
+    yield apps
+    dispose_engines(*apps.values())
+
+
+def dispose_engines(*flask_apps):
+    for flask_app in flask_apps:
+        with flask_app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(apps):
+    return apps["backend"]
+
+
+@pytest.fixture(scope="session")
+def portal_app(apps):
+    return apps["portal"]
+
+
+@pytest.fixture(scope="session")
+def api_app(apps):
+    return apps["api"]
+
+
+@pytest.fixture(autouse=True)
+def _db(request, apps):
+    """One outer transaction per test, shared by the test's service calls and every request it makes."""
+    if "no_db" in request.keywords:
+        yield None
+        return
+    with apps["backend"].app_context():
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    swapped = []
+    for flask_app in apps.values():
+        with flask_app.app_context():
+            engines = db.engines
+            swapped.append((engines, dict(engines)))
+            for key in list(engines):
+                engines[key] = connection
+    _reset_rate_limits(apps)
+    ctx = apps["backend"].app_context()
+    ctx.push()
+    try:
+        yield connection
+    finally:
+        db.session.remove()
+        ctx.pop()
+        for engines, original in swapped:
+            engines.update(original)
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+def _reset_rate_limits(apps):
+    from backend.extensions import api_limiter, portal_limiter
+
+    for limiter, name in ((portal_limiter, "portal"), (api_limiter, "api")):
+        with apps[name].app_context():
+            if limiter.initialized:
+                limiter.reset()
+
+
+@pytest.fixture
+def portal(portal_app):
+    from tests.helpers import PortalClient
+
+    return PortalClient(portal_app)
+
+
+@pytest.fixture
+def api(api_app):
+    from tests.helpers import ApiClient
+
+    return ApiClient(api_app)
+
+
+@pytest.fixture
+def world():
+    from tests.factories import build_world
+
+    return build_world()

@@ -23,9 +23,8 @@ def init_app(app):
         from backend.demo import logins_file
 
         base = f"http://{host}:{port}"
-        click.echo(
-            f"\n  管理端 (portal):  {base}/\n  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json"
-        )
+        click.echo(f"\n  管理端 (portal):  {base}/")
+        click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()
         if path.exists():
             click.echo("\n  Demo logins (username / password / roles):")

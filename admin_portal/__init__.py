@@ -26,6 +26,7 @@ def register_blueprints(app):
     from admin_portal.orgs.views import bp as orgs_bp
     from admin_portal.security import requires_no_login, requires_staff_login
     from admin_portal.staff.views import bp as staff_bp
+    from admin_portal.veterans.views import bp as veterans_bp
 
     blueprints = (
         (auth_bp, None, requires_no_login),
@@ -33,6 +34,7 @@ def register_blueprints(app):
         (orgs_bp, "/orgs", requires_staff_login),
         (staff_bp, "/staff", requires_staff_login),
         (audit_bp, "/audit", requires_staff_login),
+        (veterans_bp, "/veterans", requires_staff_login),
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

@@ -18,6 +18,8 @@ login_manager.session_protection = "strong"
 # (endpoint, label, permission): the left navigation, filtered per user.
 NAV = [
     ("home.index", "工作台", None),
+    ("veterans.index", "退役军人", "veterans.view"),
+    ("veterans.coverage", "覆盖率", "veterans.view"),
     ("orgs.index", "组织机构", "orgs.view"),
     ("staff.index", "工作人员", "staff.view"),
     ("audit.index", "审计日志", "audit.view"),
@@ -40,7 +42,10 @@ def init_app(app):
         if not current_user.is_authenticated:
             return {"nav_items": []}
         items = [(ep, label) for ep, label, perm in NAV if perm is None or current_user.can(perm)]
-        return {"nav_items": items, "active_endpoint": request.endpoint}
+        endpoint = request.endpoint or ""
+        exact = [ep for ep, _ in items if ep == endpoint]
+        same_bp = [ep for ep, _ in items if ep.split(".")[0] == endpoint.split(".")[0]]
+        return {"nav_items": items, "active_nav": (exact or same_bp or [None])[0]}
 
 
 def start_session(staff, must_change_password):

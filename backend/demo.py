@@ -2,7 +2,7 @@
 
 Loaded once (skipped when any unit exists). Passwords are random per database and written to
 instance/demo-logins.txt (git-ignored), which `flask serve` prints; no account ships with a default password.
-Later capabilities add their own demo data through DEMO_LOADERS.
+Each capability adds its own demo data through _loaders().
 """
 
 from pathlib import Path
@@ -42,7 +42,12 @@ ACCOUNTS = [
     ("auditor", "吴审计", "江宁省", ["auditor"]),
 ]
 
-DEMO_LOADERS = []  # callables(units_by_name) added by later capabilities
+
+def _loaders():
+    """Each capability's demo loader, called with {unit name: unit} inside the demo transaction."""
+    from backend.veterans import demo as veterans_demo
+
+    return [veterans_demo.load]
 
 
 def logins_file():
@@ -83,7 +88,7 @@ def load_demo():
                 )
             )
             lines.append(f"{username:<12}{password:<18}{'、'.join(roles)} @ {unit_name}")
-        for loader in DEMO_LOADERS:
+        for loader in _loaders():
             loader(units)
     path = logins_file()
     path.parent.mkdir(parents=True, exist_ok=True)

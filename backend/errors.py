@@ -92,5 +92,12 @@ CODES = {
     "staff.username_taken": 409,
     "staff.self_change_forbidden": 409,
     "staff.invalid_role": 422,
+    "veterans.not_found": 404,
+    "veterans.invalid_id_number": 422,
+    "veterans.invalid_mobile": 422,
+    "veterans.id_number_taken": 409,
+    "veterans.invalid_unit": 422,
+    "veterans.import_invalid_file": 422,
+    "veterans.import_not_found": 404,
     "wechat.unavailable": 502,
 }

@@ -41,7 +41,7 @@ def celery_init_app(app):
     from config.settings import QueueNames
 
     broker = app.config.get("CELERY_BROKER_URL")
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=app.config.get("CELERY_TASK_MODULES", []))
     celery_app.conf.update(
         broker_url=broker or "memory://",
         result_backend=app.config.get("CELERY_RESULT_BACKEND") or None,

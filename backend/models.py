@@ -3,3 +3,4 @@
 from backend.audit.models import AuditLog  # noqa: F401
 from backend.orgs.models import OrgUnit  # noqa: F401
 from backend.staff.models import Staff, StaffRole  # noqa: F401
+from backend.veterans.models import ImportJob, Veteran, VeteranHistory  # noqa: F401

@@ -60,13 +60,13 @@ class World:
 
     units: dict = field(default_factory=dict)
     staff: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
 
     def __getattr__(self, name):
-        units, staff = self.__dict__.get("units", {}), self.__dict__.get("staff", {})
-        if name in units:
-            return units[name]
-        if name in staff:
-            return staff[name]
+        for bucket in ("units", "staff", "objects"):
+            values = self.__dict__.get(bucket, {})
+            if name in values:
+                return values[name]
         raise AttributeError(name)
 
 
@@ -91,3 +91,50 @@ def build_world():
     s["security_admin_y"] = create_staff(unit=u["y"], roles=("security_admin",))
     s["target"] = create_staff(unit=u["x1"], roles=("station_staff",))
     return w
+
+
+def add_objects(w):
+    """Objects of unit X that the authorization matrix reaches for: a veteran and an import job at station X1."""
+    from backend.veterans.models import ImportJob
+
+    w.objects["veteran"] = create_veteran(station=w.x1, grid=w.x1_grid)
+    with transaction():
+        job = ImportJob(created_by_id=w.staff_x.id, unit_id=w.x.id, filename="x.xlsx", status="done")
+        db.session.add(job)
+    w.objects["import_job"] = job
+    return w
+
+
+_ID_SEQ = itertools.count(1)
+
+
+def valid_id_number(birth=None, address="320102"):
+    """A fresh valid GB 11643 number (unique per test run)."""
+    from datetime import date
+
+    from backend.veterans.identity import make_id_number
+
+    n = next(_ID_SEQ)
+    birth = birth or date(1970 + n % 30, 1 + n % 12, 1 + n % 28)
+    return make_id_number(address, birth, n % 1000)
+
+
+def valid_mobile():
+    return f"139{next(_ID_SEQ):08d}"
+
+
+def create_veteran(*, station, grid=None, name=None, id_number=None, phone=None, **fields):
+    """A veteran built through the service's own validation, bypassing permissions (factory actor sees all)."""
+    from backend.veterans.demo import _DemoActor
+    from backend.veterans.service import build_veteran
+
+    fields = {
+        "name": name or unique("老兵"),
+        "id_number": id_number or valid_id_number(),
+        "phone": phone if phone is not None else valid_mobile(),
+        **fields,
+    }
+    with transaction():
+        return build_veteran(
+            actor=_DemoActor(), fields=fields, station_id=station.id, grid_id=grid.id if grid else None
+        )

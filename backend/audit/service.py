@@ -33,6 +33,11 @@ ACTION_LABELS = {
     "orgs.create": "新建机构",
     "orgs.rename": "修改机构",
     "access.denied": "越权访问被拒绝",
+    "veterans.create": "登记退役军人",
+    "veterans.update": "修改退役军人信息",
+    "veterans.move": "调整服务站/网格",
+    "veterans.reveal": "查看完整证件号",
+    "veterans.import": "批量导入",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -19,12 +19,16 @@ PERMISSIONS = {
     "staff.view": "查看工作人员账号",
     "staff.manage": "管理工作人员账号与角色",
     "audit.view": "查阅审计日志",
+    "veterans.view": "查看退役军人信息",
+    "veterans.edit": "登记、修改、调整退役军人信息",
+    "veterans.reveal": "查看完整身份证号和手机号",
+    "veterans.import": "批量导入退役军人",
 }
 
 ROLE_PERMISSIONS = {
-    "station_staff": {"orgs.view"},
-    "center_reviewer": {"orgs.view"},
-    "supervisor": {"orgs.view"},
+    "station_staff": {"orgs.view", "veterans.view", "veterans.edit", "veterans.import"},
+    "center_reviewer": {"orgs.view", "veterans.view", "veterans.edit", "veterans.reveal", "veterans.import"},
+    "supervisor": {"orgs.view", "veterans.view"},
     "sys_admin": {"orgs.view", "orgs.manage", "staff.view"},
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},

@@ -1,0 +1,1 @@
+"""Veteran registry pages: list, detail, create, edit, move, reveal, import, coverage."""

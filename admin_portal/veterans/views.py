@@ -1,0 +1,188 @@
+"""退役军人: the registry pages. Views parse, call one service, render; scope lives in the services."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from admin_portal.forms import ConfirmForm, apply_error
+from admin_portal.orgs.tree import unit_tree
+from admin_portal.security import permission_required
+from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
+from backend.errors import RuleViolation, ValidationFailed
+from backend.veterans import importer, queries
+from backend.veterans import service as veterans_service
+from backend.veterans.models import STATUS_LABELS
+
+bp = Blueprint("veterans", __name__)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _fill_unit_choices(form):
+    actor = _actor()
+    form.station_id.choices = unit_choices(queries.stations_in_scope(actor))
+    grids = queries.grids_in_scope(actor)
+    form.grid_id.choices = unit_choices(grids, blank="（不指定网格）", label=lambda g: f"{g.parent.name} / {g.name}")
+
+
+def _int_arg(name):
+    return request.args.get(name, type=int)
+
+
+@bp.route("/")
+@permission_required("veterans.view")
+def index():
+    actor = _actor()
+    filters = queries.VeteranFilter(
+        unit_id=_int_arg("unit"),
+        grid_id=_int_arg("grid"),
+        status=request.args.get("status") or None,
+        name=(request.args.get("name") or "").strip()[:64] or None,
+        id_number=(request.args.get("id_number") or "").strip()[:18] or None,
+    )
+    search_error = None
+    try:
+        page = queries.list_veterans(actor=actor, filters=filters, after=_int_arg("after"), before=_int_arg("before"))
+        total = queries.estimate_count(actor=actor, filters=filters)
+    except ValidationFailed as error:
+        search_error, page, total = "；".join(error.details.values()) or error.message, queries.Page([], None, None), 0
+    args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    return render_template(
+        "veterans/index.html",
+        page=page,
+        total=total,
+        filters=filters,
+        args=args,
+        search_error=search_error,
+        tree=unit_tree(actor, levels=3),
+        grids=queries.grids_in_scope(actor, station_id=filters.unit_id) if filters.unit_id else [],
+        statuses=STATUS_LABELS,
+        can_edit=actor.can("veterans.edit"),
+        can_import=actor.can("veterans.import"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required("veterans.edit")
+def create():
+    form = VeteranForm()
+    _fill_unit_choices(form)
+    if form.validate_on_submit():
+        try:
+            veteran = veterans_service.create_veteran(
+                actor=_actor(),
+                station_id=int(form.station_id.data or 0),
+                grid_id=int(form.grid_id.data or 0) or None,
+                **_fields(form),
+            )
+        except (ValidationFailed, RuleViolation) as error:
+            apply_error(form, error)
+        else:
+            flash(f"已登记：{veteran.name}", "success")
+            return redirect(url_for("veterans.detail", veteran_id=veteran.id))
+    return render_template("veterans/form.html", form=form, veteran=None), 422 if form.errors else 200
+
+
+def _fields(form):
+    keys = ("name", "id_number", "phone", "address", "grid_worker", "placement_date", "party_member", "status")
+    return {k: getattr(form, k).data for k in keys}
+
+
+@bp.route("/<int:veteran_id>")
+@permission_required("veterans.view")
+def detail(veteran_id, revealed=None, move_form=None, status=200):
+    actor = _actor()
+    veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
+    if move_form is None:
+        move_form = MoveForm(data={"station_id": str(veteran.station_id), "grid_id": str(veteran.grid_id or "")})
+    _fill_unit_choices(move_form)
+    return render_template(
+        "veterans/detail.html",
+        veteran=veteran,
+        revealed=revealed,
+        history=veterans_service.list_history(actor=actor, veteran_id=veteran.id),
+        move_form=move_form,
+        confirm=ConfirmForm(),
+        can_edit=actor.can("veterans.edit"),
+        can_reveal=actor.can("veterans.reveal"),
+    ), status
+
+
+@bp.route("/<int:veteran_id>/reveal", methods=["POST"])
+@permission_required("veterans.reveal")
+def reveal(veteran_id):
+    ConfirmForm().validate_on_submit()
+    revealed = veterans_service.reveal_veteran(actor=_actor(), veteran_id=veteran_id)
+    return detail(veteran_id, revealed=revealed)
+
+
+@bp.route("/<int:veteran_id>/edit", methods=["GET", "POST"])
+@permission_required("veterans.edit")
+def edit(veteran_id):
+    veteran = veterans_service.get_veteran(actor=_actor(), veteran_id=veteran_id, permission="veterans.edit")
+    form = VeteranEditForm(obj=veteran) if request.method == "GET" else VeteranEditForm()
+    if request.method == "GET":
+        form.id_number.data = veteran.id_number
+        form.phone.data = veteran.phone
+    if form.validate_on_submit():
+        try:
+            veterans_service.update_veteran(actor=_actor(), veteran_id=veteran.id, **_fields(form))
+        except (ValidationFailed, RuleViolation) as error:
+            apply_error(form, error)
+        else:
+            flash("已保存", "success")
+            return redirect(url_for("veterans.detail", veteran_id=veteran.id))
+    return render_template("veterans/form.html", form=form, veteran=veteran), 422 if form.errors else 200
+
+
+@bp.route("/<int:veteran_id>/move", methods=["POST"])
+@permission_required("veterans.edit")
+def move(veteran_id):
+    form = MoveForm()
+    if form.validate_on_submit():
+        try:
+            veterans_service.move_veteran(
+                actor=_actor(),
+                veteran_id=veteran_id,
+                station_id=int(form.station_id.data or 0),
+                grid_id=int(form.grid_id.data or 0) or None,
+            )
+        except ValidationFailed as error:
+            apply_error(form, error)
+        else:
+            flash("已调整所属服务站和网格", "success")
+            return redirect(url_for("veterans.detail", veteran_id=veteran_id))
+    return detail(veteran_id, move_form=form, status=422)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@permission_required("veterans.import")
+def import_sheet():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            job = importer.start_import(actor=_actor(), filename=upload.filename, content=upload.read())
+        except ValidationFailed as error:
+            apply_error(
+                form, ValidationFailed(error.message, details={"file": error.details.get("file", error.message)})
+            )
+        else:
+            return redirect(url_for("veterans.import_status", job_id=job.id))
+    return render_template("veterans/import.html", form=form, headers=importer.HEADERS), 422 if form.errors else 200
+
+
+@bp.route("/import/<int:job_id>")
+@permission_required("veterans.import")
+def import_status(job_id):
+    job = importer.get_import(actor=_actor(), job_id=job_id)
+    template = "veterans/_import_progress.html" if request.headers.get("HX-Request") else "veterans/import_status.html"
+    return render_template(template, job=job)
+
+
+@bp.route("/coverage")
+@permission_required("veterans.view")
+def coverage():
+    own, children = queries.coverage(actor=_actor(), unit_id=_int_arg("unit"))
+    return render_template("veterans/coverage.html", own=own, children=children, tree=unit_tree(_actor(), levels=3))

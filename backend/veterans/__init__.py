@@ -1,0 +1,1 @@
+"""The veteran registry that every capability reads."""

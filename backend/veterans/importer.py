@@ -1,0 +1,225 @@
+"""Excel import of veterans: every good row is imported, every other row reported with its reason.
+
+The upload is checked (size, zip magic bytes, headers) before a job is queued; the job runs in Celery (in-process in
+the embedded default), commits in batches and records progress; the uploaded bytes are cleared when it ends.
+"""
+
+import io
+import zipfile
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from backend.audit import service as audit_service
+from backend.db import after_commit, transaction, utcnow
+from backend.errors import AppError, NotFound, ValidationFailed
+from backend.extensions import db
+from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
+from backend.staff.models import Staff
+from backend.veterans.models import ImportJob
+from backend.veterans.queries import grids_in_scope, stations_in_scope
+from backend.veterans.service import build_veteran
+
+HEADERS = {
+    "姓名": "name",
+    "身份证号": "id_number",
+    "手机号": "phone",
+    "住址": "address",
+    "服务站": "station",
+    "网格": "grid",
+    "网格员": "grid_worker",
+    "安置日期": "placement_date",
+    "是否党员": "party_member",
+}
+REQUIRED = ("姓名", "身份证号", "服务站")
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 100_000
+BATCH = 500
+
+
+class ImportFileInvalid(ValidationFailed):
+    code = "veterans.import_invalid_file"
+    message = "请上传 .xlsx 格式的 Excel 表格，首行为表头（姓名、身份证号、服务站为必填列）"
+
+
+class ImportNotFound(NotFound):
+    code = "veterans.import_not_found"
+    message = "未找到该导入任务"
+
+
+def _open(content):
+    if not content or len(content) > MAX_BYTES or content[:4] != b"PK\x03\x04":
+        raise ImportFileInvalid()
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > 20 * MAX_BYTES:  # a zip bomb
+                raise ImportFileInvalid()
+        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ImportFileInvalid() from None
+
+
+def _header_map(sheet):
+    first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    columns = {str(v).strip(): i for i, v in enumerate(first) if v is not None}
+    missing = [h for h in REQUIRED if h not in columns]
+    if missing:
+        raise ImportFileInvalid(details={"file": f"缺少表头：{'、'.join(missing)}"})
+    return {HEADERS[h]: i for h, i in columns.items() if h in HEADERS}
+
+
+def start_import(*, actor, filename, content):
+    """Check the upload and queue an import job. :returns: ImportJob. :raises PermissionDenied, ImportFileInvalid:"""
+    require_permission(actor, "veterans.import")
+    workbook = _open(content)
+    try:
+        sheet = workbook.worksheets[0]
+        _header_map(sheet)
+        # Sheets written by other tools often lack a dimension record, so count the rows themselves.
+        total = sum(1 for _ in sheet.iter_rows(min_row=2, max_col=1, values_only=True))
+    finally:
+        workbook.close()
+    if total > MAX_ROWS:
+        raise ImportFileInvalid(details={"file": f"单次最多导入{MAX_ROWS}行"})
+    from backend.tasks import enqueue
+    from backend.veterans.tasks import import_sheet
+
+    with transaction():
+        job = ImportJob(
+            created_by_id=actor.id,
+            unit_id=actor.org_unit_id,
+            filename=(filename or "upload.xlsx")[-200:],
+            total_rows=total,
+            content=content,
+        )
+        db.session.add(job)
+        db.session.flush()
+        audit_service.record(actor=actor, action="veterans.import", object_type="import_job", object_id=job.id)
+        after_commit(enqueue, import_sheet, job.id)
+    return job
+
+
+def get_import(*, actor, job_id):
+    """An import job started in the actor's subtree. :raises ImportNotFound:"""
+    require_permission(actor, "veterans.import")
+    job = db.session.scalars(scoped(select(ImportJob).where(ImportJob.id == job_id), actor, ImportJob.unit_id)).first()
+    if job is None:
+        raise ImportNotFound()
+    return job
+
+
+def _cell(row, columns, key):
+    index = columns.get(key)
+    value = row[index] if index is not None and index < len(row) else None
+    if isinstance(value, str):
+        value = value.strip()
+    return value if value not in ("", None) else None
+
+
+def _parse_date(value):
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    try:
+        return date.fromisoformat(str(value).replace("/", "-").replace(".", "-"))
+    except ValueError:
+        raise ValidationFailed(details={"placement_date": "安置日期格式应为 YYYY-MM-DD"}) from None
+
+
+def _row_fields(row, columns):
+    fields = {key: _cell(row, columns, key) for key in ("name", "id_number", "phone", "address", "grid_worker")}
+    fields = {k: (str(v) if v is not None else None) for k, v in fields.items()}
+    fields["placement_date"] = _parse_date(_cell(row, columns, "placement_date"))
+    fields["party_member"] = str(_cell(row, columns, "party_member") or "").strip() in ("是", "党员", "Y", "y", "1")
+    return fields
+
+
+class _Units:
+    """Station and grid names in the job's scope; a name used twice in scope is ambiguous."""
+
+    def __init__(self, actor):
+        self.stations, self.ambiguous = {}, set()
+        for unit in stations_in_scope(actor):
+            if unit.name in self.stations:
+                self.ambiguous.add(unit.name)
+            self.stations[unit.name] = unit
+        self.grids = {(g.parent_id, g.name): g for g in grids_in_scope(actor)}
+
+    def resolve(self, station_name, grid_name):
+        if not station_name:
+            raise ValidationFailed(details={"station": "服务站为空"})
+        if station_name in self.ambiguous:
+            raise ValidationFailed(details={"station": f"服务站“{station_name}”重名，请联系管理员"})
+        station = self.stations.get(station_name)
+        if station is None:
+            raise ValidationFailed(details={"station": f"服务站“{station_name}”不存在或不在管辖范围内"})
+        grid = None
+        if grid_name:
+            grid = self.grids.get((station.id, grid_name))
+            if grid is None:
+                raise ValidationFailed(details={"grid": f"网格“{grid_name}”不属于该服务站"})
+        return station, grid
+
+
+def _reason(error):
+    return "；".join(str(v) for v in error.details.values()) if error.details else error.message
+
+
+def run_import(job_id):
+    """Process a queued job: import the good rows in batches, record every rejected row with its reason."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.done:
+        return
+    actor = db.session.get(Staff, job.created_by_id)
+    with transaction():
+        job.status = "running"
+    try:
+        get_unit_in_scope(actor, job.unit_id)
+        workbook = _open(job.content)
+        sheet = workbook.worksheets[0]
+        columns = _header_map(sheet)
+        units = _Units(actor)
+        seen, rejections, imported, processed = set(), [], 0, 0
+        rows = sheet.iter_rows(min_row=2, values_only=True)
+        while True:
+            batch = [r for _, r in zip(range(BATCH), rows, strict=False)]
+            if not batch:
+                break
+            with transaction():
+                for row in batch:
+                    processed += 1
+                    line = processed + 1  # the sheet's own row number (row 1 is the header)
+                    if not any(v not in (None, "") for v in row):
+                        rejections.append({"row": line, "reason": "空行"})
+                        continue
+                    try:
+                        imported += _import_row(actor, row, columns, units, seen)
+                    except AppError as error:
+                        rejections.append({"row": line, "reason": _reason(error)})
+                job.processed_rows, job.imported_rows, job.rejections = processed, imported, list(rejections)
+        workbook.close()
+        with transaction():
+            job.total_rows = processed
+            job.status, job.finished_at, job.content = "done", utcnow(), None
+    except AppError as error:
+        with transaction():
+            job.status, job.error, job.finished_at, job.content = "failed", _reason(error), utcnow(), None
+
+
+def _import_row(actor, row, columns, units, seen):
+    fields = _row_fields(row, columns)
+    station, grid = units.resolve(_cell(row, columns, "station"), _cell(row, columns, "grid"))
+    number = (fields.get("id_number") or "").strip().upper()
+    if number in seen:
+        raise ValidationFailed(details={"id_number": "与表中前面的行身份证号重复"})
+    nested = db.session.begin_nested()
+    try:
+        build_veteran(
+            actor=actor, fields=fields, station_id=station.id, grid_id=grid.id if grid else None, channel="import"
+        )
+        nested.commit()
+    except AppError:
+        nested.rollback()
+        raise
+    seen.add(number)
+    return 1

@@ -1,0 +1,123 @@
+"""Scoped reads of the registry: keyset-paginated lists, search by ID number, coverage figures."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from backend.extensions import db
+from backend.orgs.models import OrgUnit
+from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
+from backend.veterans.identity import parse_id_number
+from backend.veterans.models import Veteran
+from backend.veterans.service import id_index
+
+
+@dataclass
+class VeteranFilter:
+    unit_id: int | None = None
+    grid_id: int | None = None
+    status: str | None = None
+    name: str | None = None
+    id_number: str | None = None  # full number only: found through the HMAC index
+
+
+@dataclass
+class Page:
+    rows: list
+    next_after: int | None  # older rows: ?after=
+    prev_before: int | None  # newer rows: ?before=
+
+
+def _filtered(actor, filters):
+    query = scoped(select(Veteran), actor, Veteran.unit_id)
+    if filters.unit_id:
+        unit = get_unit_in_scope(actor, filters.unit_id)
+        query = query.where(Veteran.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+    if filters.grid_id:
+        query = query.where(Veteran.grid_id == filters.grid_id)
+    if filters.status:
+        query = query.where(Veteran.status == filters.status)
+    if filters.name:
+        query = query.where(Veteran.name.startswith(filters.name.strip(), autoescape=True))
+    if filters.id_number:
+        number = parse_id_number(filters.id_number).number
+        query = query.where(Veteran.id_number_hmac == id_index(number))
+    return query
+
+
+def list_veterans(*, actor, filters, after=None, before=None, limit=50):
+    """Veterans in scope, newest first, keyset-paginated by id (no OFFSET, no COUNT).
+
+    :raises PermissionDenied, OrgUnitNotFound, InvalidIdNumber (a malformed search number)
+    """
+    require_permission(actor, "veterans.view")
+    query = _filtered(actor, filters)
+    if before:
+        rows = db.session.scalars(query.where(Veteran.id > before).order_by(Veteran.id.asc()).limit(limit + 1)).all()
+        has_newer = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        return Page(rows=rows, next_after=rows[-1].id if rows else None, prev_before=rows[0].id if has_newer else None)
+    if after:
+        query = query.where(Veteran.id < after)
+    rows = db.session.scalars(query.order_by(Veteran.id.desc()).limit(limit + 1)).all()
+    has_older = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        rows=rows,
+        next_after=rows[-1].id if has_older else None,
+        prev_before=rows[0].id if (after and rows) else None,
+    )
+
+
+def estimate_count(*, actor, filters, cap=10_000):
+    """Rows matching the filters, counted up to `cap` (shown as "cap+" beyond): never an unbounded COUNT."""
+    require_permission(actor, "veterans.view")
+    sub = _filtered(actor, filters).with_only_columns(Veteran.id).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(sub))
+
+
+def stations_in_scope(actor):
+    return db.session.scalars(
+        scoped(select(OrgUnit).where(OrgUnit.level == "station"), actor, OrgUnit.id).order_by(OrgUnit.path)
+    ).all()
+
+
+def grids_in_scope(actor, station_id=None):
+    query = scoped(select(OrgUnit).where(OrgUnit.level == "grid"), actor, OrgUnit.id)
+    if station_id:
+        query = query.where(OrgUnit.parent_id == station_id)
+    return db.session.scalars(query.order_by(OrgUnit.path)).all()
+
+
+@dataclass
+class Coverage:
+    unit: OrgUnit
+    total: int
+    with_station: int
+    with_grid: int
+    with_worker: int  # 全覆盖 (Art. 15): a station, a grid and a grid worker
+
+    def share(self, part):
+        return round(100 * part / self.total, 1) if self.total else 0.0
+
+
+def coverage(*, actor, unit_id=None):
+    """Coverage figures (Art. 15) for a unit in scope and for each of its children: (own, [children])."""
+    require_permission(actor, "veterans.view")
+    unit = get_unit_in_scope(actor, unit_id or actor.org_unit_id)
+    children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
+    return _coverage_of(unit), [_coverage_of(child) for child in children]
+
+
+def _coverage_of(unit):
+    subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
+    has_worker = func.coalesce(func.length(Veteran.grid_worker), 0) > 0
+    row = db.session.execute(
+        select(
+            func.count(Veteran.id),
+            func.count(Veteran.station_id),
+            func.count(Veteran.grid_id),
+            func.count(Veteran.id).filter(Veteran.grid_id.is_not(None), has_worker),
+        ).where(Veteran.unit_id.in_(subtree))
+    ).one()
+    return Coverage(unit, row[0], row[1], row[2], row[3])

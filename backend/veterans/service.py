@@ -1,0 +1,250 @@
+"""Veteran records: create, edit, move between stations and grids, reveal. Every write is scoped and audited."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from backend import pii
+from backend.audit import service as audit_service
+from backend.db import transaction
+from backend.errors import NotFound, RuleViolation, ValidationFailed
+from backend.extensions import db
+from backend.orgs.models import OrgUnit
+from backend.orgs.scope import in_scope, require_permission, scoped
+from backend.veterans.identity import normalize_mobile, parse_id_number
+from backend.veterans.models import ID_CONTEXT, PHONE_CONTEXT, STATUS_LABELS, Veteran, VeteranHistory
+
+EDITABLE = ("name", "id_number", "phone", "address", "grid_worker", "placement_date", "party_member", "status")
+
+
+class VeteranNotFound(NotFound):
+    code = "veterans.not_found"
+    message = "未找到该退役军人"
+
+
+class IdNumberTaken(RuleViolation):
+    code = "veterans.id_number_taken"
+    message = "该身份证号码已登记，请勿重复录入"
+
+
+class InvalidUnit(ValidationFailed):
+    code = "veterans.invalid_unit"
+    message = "请选择管辖范围内的服务站和其下属网格"
+
+
+def id_index(number):
+    return pii.blind_index(number, context=ID_CONTEXT)
+
+
+def phone_index(number):
+    return pii.blind_index(number, context=PHONE_CONTEXT)
+
+
+def resolve_units(actor, station_id, grid_id=None):
+    """The (station, grid) pair for a veteran, both in the actor's subtree and the grid under the station.
+
+    :raises InvalidUnit:
+    """
+    station = db.session.get(OrgUnit, station_id) if station_id else None
+    if station is None or station.level != "station" or not in_scope(actor, station):
+        raise InvalidUnit(details={"station_id": InvalidUnit.message})
+    grid = None
+    if grid_id:
+        grid = db.session.get(OrgUnit, grid_id)
+        if grid is None or grid.parent_id != station.id or not in_scope(actor, grid):
+            raise InvalidUnit(details={"grid_id": "所选网格不属于该服务站"})
+    return station, grid
+
+
+def clean_fields(fields):
+    """Validate and normalize editable fields; returns a dict ready to apply. :raises ValidationFailed:"""
+    out, errors = {}, {}
+    if "name" in fields:
+        name = (fields["name"] or "").strip()
+        if not name or len(name) > 64:
+            errors["name"] = "姓名不能为空，且不超过64个字"
+        out["name"] = name
+    if "id_number" in fields:
+        try:
+            out["id_info"] = parse_id_number(fields["id_number"])
+        except ValidationFailed as error:
+            errors.update(error.details)
+    if "phone" in fields:
+        if fields["phone"] in (None, ""):
+            out["phone"] = None
+        else:
+            try:
+                out["phone"] = normalize_mobile(fields["phone"])
+            except ValidationFailed as error:
+                errors.update(error.details)
+    for key, limit in (("address", 200), ("grid_worker", 64)):
+        if key in fields:
+            value = (fields[key] or "").strip() or None
+            if value and len(value) > limit:
+                errors[key] = f"不超过{limit}个字"
+            out[key] = value
+    if "placement_date" in fields:
+        value = fields["placement_date"]
+        if value and (not isinstance(value, date) or value > date.today()):
+            errors["placement_date"] = "安置日期不能晚于今天"
+        out["placement_date"] = value or None
+    if "party_member" in fields:
+        out["party_member"] = bool(fields["party_member"])
+    if "status" in fields:
+        if fields["status"] not in STATUS_LABELS:
+            errors["status"] = "状态无效"
+        out["status"] = fields["status"]
+    if errors:
+        raise ValidationFailed(details=errors)
+    return out
+
+
+def _apply(veteran, cleaned):
+    changed = []
+    info = cleaned.pop("id_info", None)
+    if info is not None and (veteran.id_number_hmac != id_index(info.number)):
+        veteran.id_number_enc = pii.encrypt(info.number, context=ID_CONTEXT)
+        veteran.id_number_hmac = id_index(info.number)
+        veteran.birth_date, veteran.gender = info.birth_date, info.gender
+        changed.append("id_number")
+    if "phone" in cleaned:
+        phone = cleaned.pop("phone")
+        if phone_index(phone) != veteran.phone_hmac:
+            veteran.phone_enc = pii.encrypt(phone, context=PHONE_CONTEXT)
+            veteran.phone_hmac = phone_index(phone)
+            changed.append("phone")
+    for key, value in cleaned.items():
+        if getattr(veteran, key) != value:
+            setattr(veteran, key, value)
+            changed.append(key)
+    return changed
+
+
+def _ensure_unique_id(number, exclude_id=None):
+    query = select(Veteran.id).where(Veteran.id_number_hmac == id_index(number))
+    if exclude_id:
+        query = query.where(Veteran.id != exclude_id)
+    if db.session.scalar(query):
+        raise IdNumberTaken(details={"id_number": IdNumberTaken.message})
+
+
+def _history(veteran, actor, action, details=None, channel="portal"):
+    db.session.add(
+        VeteranHistory(
+            veteran_id=veteran.id,
+            actor_id=getattr(actor, "id", None),
+            channel=channel,
+            action=action,
+            details=details or {},
+        )
+    )
+
+
+def build_veteran(*, actor, fields, station_id, grid_id=None, channel="portal"):
+    """Validate and add a new veteran to the session (no commit): shared by create_veteran and the importer."""
+    cleaned = clean_fields(fields)
+    if "id_info" not in cleaned or "name" not in cleaned:
+        raise ValidationFailed(details={"id_number": "请填写身份证号码", "name": "请填写姓名"})
+    station, grid = resolve_units(actor, station_id, grid_id)
+    _ensure_unique_id(cleaned["id_info"].number)
+    veteran = Veteran(station_id=station.id, grid_id=grid.id if grid else None, unit_id=(grid or station).id)
+    _apply(veteran, cleaned)
+    db.session.add(veteran)
+    db.session.flush()
+    _history(veteran, actor, "created", {"station_id": station.id, "grid_id": veteran.grid_id}, channel)
+    return veteran
+
+
+def create_veteran(*, actor, station_id, grid_id=None, **fields):
+    """Register a veteran at a station (and grid) in the actor's subtree.
+
+    :raises PermissionDenied, ValidationFailed (InvalidIdNumber, InvalidMobile, InvalidUnit), IdNumberTaken
+    """
+    require_permission(actor, "veterans.edit")
+    with transaction():
+        veteran = build_veteran(actor=actor, fields=fields, station_id=station_id, grid_id=grid_id)
+        audit_service.record(actor=actor, action="veterans.create", object_type="veteran", object_id=veteran.id)
+    return veteran
+
+
+def get_veteran(*, actor, veteran_id, permission="veterans.view", lock=False):
+    """A veteran in the actor's subtree. :raises PermissionDenied, VeteranNotFound:"""
+    require_permission(actor, permission)
+    try:
+        veteran_id = int(veteran_id)
+    except (TypeError, ValueError):
+        raise VeteranNotFound() from None
+    query = scoped(select(Veteran).where(Veteran.id == veteran_id), actor, Veteran.unit_id)
+    if lock:
+        query = query.with_for_update(of=Veteran)
+    veteran = db.session.scalars(query).first()
+    if veteran is None:
+        raise VeteranNotFound()
+    return veteran
+
+
+def update_veteran(*, actor, veteran_id, **fields):
+    """Edit a veteran's fields (only those in EDITABLE; anything else is ignored, never written).
+
+    :raises PermissionDenied, VeteranNotFound, ValidationFailed, IdNumberTaken
+    """
+    fields = {k: v for k, v in fields.items() if k in EDITABLE}
+    cleaned = clean_fields(fields)
+    with transaction():
+        veteran = get_veteran(actor=actor, veteran_id=veteran_id, permission="veterans.edit", lock=True)
+        if "id_info" in cleaned:
+            _ensure_unique_id(cleaned["id_info"].number, exclude_id=veteran.id)
+        changed = _apply(veteran, cleaned)
+        if changed:
+            _history(veteran, actor, "updated", {"fields": changed})
+            audit_service.record(
+                actor=actor,
+                action="veterans.update",
+                object_type="veteran",
+                object_id=veteran.id,
+                details={"fields": changed},
+            )
+    return veteran
+
+
+def move_veteran(*, actor, veteran_id, station_id, grid_id=None):
+    """Move a veteran to another station/grid; both ends must lie in the actor's subtree.
+
+    :raises PermissionDenied, VeteranNotFound, InvalidUnit
+    """
+    with transaction():
+        veteran = get_veteran(actor=actor, veteran_id=veteran_id, permission="veterans.edit", lock=True)
+        station, grid = resolve_units(actor, station_id, grid_id)
+        before = {"station_id": veteran.station_id, "grid_id": veteran.grid_id}
+        after = {"station_id": station.id, "grid_id": grid.id if grid else None}
+        if before != after:
+            veteran.station_id, veteran.grid_id = after["station_id"], after["grid_id"]
+            veteran.unit_id = (grid or station).id
+            _history(veteran, actor, "moved", {"from": before, "to": after})
+            audit_service.record(
+                actor=actor,
+                action="veterans.move",
+                object_type="veteran",
+                object_id=veteran.id,
+                details={"from": before, "to": after},
+            )
+    return veteran
+
+
+def reveal_veteran(*, actor, veteran_id):
+    """The full ID number and phone, for staff with veterans.reveal in scope; one audit row per reveal.
+
+    :returns: {"id_number": ..., "phone": ...}
+    :raises PermissionDenied, VeteranNotFound
+    """
+    with transaction():
+        veteran = get_veteran(actor=actor, veteran_id=veteran_id, permission="veterans.reveal")
+        audit_service.record(actor=actor, action="veterans.reveal", object_type="veteran", object_id=veteran.id)
+    return {"id_number": veteran.id_number, "phone": veteran.phone}
+
+
+def list_history(*, actor, veteran_id):
+    veteran = get_veteran(actor=actor, veteran_id=veteran_id)
+    return db.session.scalars(
+        select(VeteranHistory).where(VeteranHistory.veteran_id == veteran.id).order_by(VeteranHistory.id.desc())
+    ).all()

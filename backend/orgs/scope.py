@@ -48,3 +48,21 @@ def get_unit_in_scope(actor, unit_id, *, lock=False):
     if not in_scope(actor, unit):
         raise OrgUnitNotFound()
     return unit
+
+
+def get_scoped(model, object_id, *, actor, unit_column, not_found, lock=False):
+    """The `model` row `object_id` if its `unit_column` lies in the actor's subtree, else raise `not_found`.
+
+    Garbage ids, missing rows and rows outside the scope all raise the same error, so ids cannot be probed.
+    """
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    query = scoped(select(model).where(model.id == object_id), actor, unit_column)
+    if lock:
+        query = query.with_for_update(of=model)
+    found = db.session.scalars(query).first()
+    if found is None:
+        raise not_found()
+    return found

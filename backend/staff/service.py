@@ -13,7 +13,7 @@ from backend.db import transaction, utcnow
 from backend.errors import NotAuthenticated, NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
-from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
+from backend.orgs.scope import get_scoped, get_unit_in_scope, require_permission, scoped
 from backend.staff.models import Staff, StaffRole, new_session_token
 from backend.staff.roles import ROLES
 
@@ -215,17 +215,7 @@ def list_staff(*, actor, unit_id=None, query_text=None, limit=200):
 def get_staff(*, actor, staff_id, permission="staff.view", lock=False):
     """A staff account in the actor's subtree. Raises PermissionDenied, StaffNotFound."""
     require_permission(actor, permission)
-    try:
-        staff_id = int(staff_id)
-    except (TypeError, ValueError):
-        raise StaffNotFound() from None
-    query = scoped(select(Staff).where(Staff.id == staff_id), actor, Staff.org_unit_id)
-    if lock:
-        query = query.with_for_update(of=Staff)
-    staff = db.session.scalars(query).first()
-    if staff is None:
-        raise StaffNotFound()
-    return staff
+    return get_scoped(Staff, staff_id, actor=actor, unit_column=Staff.org_unit_id, not_found=StaffNotFound, lock=lock)
 
 
 def create_staff(*, actor, username, full_name, org_unit_id, roles, password=None):

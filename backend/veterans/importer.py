@@ -9,13 +9,11 @@ import zipfile
 from datetime import date, datetime
 
 from openpyxl import load_workbook
-from sqlalchemy import select
-
 from backend.audit import service as audit_service
 from backend.db import after_commit, transaction, utcnow
 from backend.errors import AppError, NotFound, ValidationFailed
 from backend.extensions import db
-from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
+from backend.orgs.scope import get_scoped, get_unit_in_scope, require_permission
 from backend.staff.models import Staff
 from backend.veterans.models import ImportJob
 from backend.veterans.queries import grids_in_scope, stations_in_scope
@@ -103,10 +101,7 @@ def start_import(*, actor, filename, content):
 def get_import(*, actor, job_id):
     """An import job started in the actor's subtree. :raises ImportNotFound:"""
     require_permission(actor, "veterans.import")
-    job = db.session.scalars(scoped(select(ImportJob).where(ImportJob.id == job_id), actor, ImportJob.unit_id)).first()
-    if job is None:
-        raise ImportNotFound()
-    return job
+    return get_scoped(ImportJob, job_id, actor=actor, unit_column=ImportJob.unit_id, not_found=ImportNotFound)
 
 
 def _cell(row, columns, key):

@@ -10,7 +10,7 @@ from backend.db import transaction
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
-from backend.orgs.scope import in_scope, require_permission, scoped
+from backend.orgs.scope import get_scoped, in_scope, require_permission
 from backend.veterans.identity import normalize_mobile, parse_id_number
 from backend.veterans.models import ID_CONTEXT, PHONE_CONTEXT, STATUS_LABELS, Veteran, VeteranHistory
 
@@ -170,17 +170,9 @@ def create_veteran(*, actor, station_id, grid_id=None, **fields):
 def get_veteran(*, actor, veteran_id, permission="veterans.view", lock=False):
     """A veteran in the actor's subtree. :raises PermissionDenied, VeteranNotFound:"""
     require_permission(actor, permission)
-    try:
-        veteran_id = int(veteran_id)
-    except (TypeError, ValueError):
-        raise VeteranNotFound() from None
-    query = scoped(select(Veteran).where(Veteran.id == veteran_id), actor, Veteran.unit_id)
-    if lock:
-        query = query.with_for_update(of=Veteran)
-    veteran = db.session.scalars(query).first()
-    if veteran is None:
-        raise VeteranNotFound()
-    return veteran
+    return get_scoped(
+        Veteran, veteran_id, actor=actor, unit_column=Veteran.unit_id, not_found=VeteranNotFound, lock=lock
+    )
 
 
 def update_veteran(*, actor, veteran_id, **fields):

@@ -9,6 +9,7 @@ import zipfile
 from datetime import date, datetime
 
 from openpyxl import load_workbook
+
 from backend.audit import service as audit_service
 from backend.db import after_commit, transaction, utcnow
 from backend.errors import AppError, NotFound, ValidationFailed

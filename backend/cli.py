@@ -17,17 +17,25 @@ def init_app(app):
     @click.option("--port", default=8000, type=int)
     def serve(host, port):
         """Serve the portal at / and the API at /api (development server; production uses gunicorn)."""
+        from flask import current_app
         from werkzeug.serving import run_simple
 
         import wsgi
         from backend.demo import logins_file
 
         base = f"http://{host}:{port}"
+        fake_base = "http://127.0.0.1:8001/"
+        if current_app.config["WECHAT_API_BASE"] == fake_base and current_app.config["APP_ENV"] == "development":
+            from backend.wechat.fake_server import FakeWechat, serve_in_thread
+
+            cfg = current_app.config
+            serve_in_thread(port=8001, fake=FakeWechat(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"]))
+            click.echo(f"\n  Fake WeChat:      {fake_base} (see README, 'Acting as the phone')")
         click.echo(f"\n  管理端 (portal):  {base}/")
         click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()
         if path.exists():
-            click.echo("\n  Demo logins (username / password / roles):")
+            click.echo("\n  Demo logins (username / password / roles; last line: a veteran to bind):")
             for line in path.read_text(encoding="utf-8").splitlines():
                 click.echo(f"    {line}")
         click.echo("\n  Ctrl-C stops everything.\n")

@@ -90,6 +90,13 @@ def load_demo():
             lines.append(f"{username:<12}{password:<18}{'、'.join(roles)} @ {unit_name}")
         for loader in _loaders():
             loader(units)
+    from backend.veterans.models import Veteran
+
+    veteran = db.session.scalars(select(Veteran).order_by(Veteran.id).limit(1)).first()
+    if veteran is not None:
+        lines.append(
+            f"veteran     {veteran.name} / {veteran.id_number} / {veteran.phone}  (bind a WeChat account with these)"
+        )
     path = logins_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,6 +1,7 @@
 """The Flask extensions, created once here and bound in create_app."""
 
 from celery import Celery, Task
+from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -22,6 +23,7 @@ db = SQLAlchemy(
     session_options={"join_transaction_mode": "create_savepoint"},
 )
 migrate = Migrate()
+jwt = JWTManager()
 # One limiter per web app (each binds to its own Flask app); storage is shared Redis in production.
 portal_limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api_limiter = Limiter(key_func=get_remote_address, default_limits=[])

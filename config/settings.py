@@ -70,6 +70,29 @@ class Base:
     WECHAT_API_BASE = env("WECHAT_API_BASE", "http://127.0.0.1:8001/")
     WECHAT_APPID = env("WECHAT_APPID", "wxdemo0000000000")
     WECHAT_SECRET = env("WECHAT_SECRET", "demo-secret")
+    WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN", "demo-push-token")
+    WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")  # 43 characters
+    # The subscribe-message templates, as configured in the mini program admin. One-time unless long_term.
+    WECHAT_TEMPLATES = [
+        {
+            "kind": "registration",
+            "title": "年度确认办理提醒",
+            "template_id": env("WECHAT_TPL_REGISTRATION", "TPL_REGISTRATION"),
+        },
+        {"kind": "care", "title": "关爱通知", "template_id": env("WECHAT_TPL_CARE", "TPL_CARE")},
+        {"kind": "booking", "title": "预约服务提醒", "template_id": env("WECHAT_TPL_BOOKING", "TPL_BOOKING")},
+    ]
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=2)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    JWT_ENCODE_AUDIENCE = "veterans-miniprogram"
+    JWT_DECODE_AUDIENCE = "veterans-miniprogram"
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+    API_LOGIN_RATE_LIMIT = env("API_LOGIN_RATE_LIMIT", "30 per minute")
+    API_BIND_RATE_LIMIT = env("API_BIND_RATE_LIMIT", "10 per minute")
+    API_EVENTS_RATE_LIMIT = env("API_EVENTS_RATE_LIMIT", "600 per minute")
 
     # Staff sessions (portal).
     STAFF_IDLE_TIMEOUT = timedelta(minutes=env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30))
@@ -126,16 +149,21 @@ class Test(Base):
     WTF_CSRF_ENABLED = False  # the browser tests run with CSRF on
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
-    WECHAT_API_BASE = "http://fake-wechat.invalid/"
+    WECHAT_API_BASE = "http://fake-wechat.invalid/"  # conftest points it at the in-process fake
 
 
 class Production(Base):
     APP_ENV = "production"
+    WECHAT_SECRET = env("WECHAT_SECRET")
+    WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN")
+    WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY")
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", True)
 
     REQUIRED = (
         "SECRET_KEY",
+        "WECHAT_SECRET",
+        "WECHAT_PUSH_TOKEN",
         "JWT_SECRET_KEY",
         "PII_ENCRYPTION_KEY",
         "PII_HMAC_KEY",

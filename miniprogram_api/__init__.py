@@ -3,7 +3,7 @@
 import flask_smorest
 
 from backend import create_app as create_backend
-from backend.extensions import api_limiter
+from backend.extensions import api_limiter, jwt
 from backend.webutil import install_request_context
 from miniprogram_api import errors
 
@@ -17,15 +17,27 @@ class Api(flask_smorest.Api):
         return errors.handle_http_exception(error)
 
 
-def requires_no_auth():
-    """Auth choice for public blueprints (health, login, WeChat pushes)."""
-
-
 def register_blueprints(api):
     """Every blueprint, listed explicitly, each with its auth choice (GOV.UK Notify's register_blueprint)."""
+    from miniprogram_api.auth.routes import bp as auth_bp
+    from miniprogram_api.auth.routes import public_bp as auth_public_bp
+    from miniprogram_api.inbox.routes import bp as inbox_bp
+    from miniprogram_api.me.routes import bp as me_bp
+    from miniprogram_api.security import requires_account, requires_no_auth, requires_veteran
+    from miniprogram_api.subscriptions.routes import bp as subscriptions_bp
     from miniprogram_api.system.routes import bp as system_bp
+    from miniprogram_api.wechat.routes import bp as wechat_bp
 
-    for bp, auth in ((system_bp, requires_no_auth),):
+    blueprints = (
+        (system_bp, requires_no_auth),
+        (auth_public_bp, requires_no_auth),  # login; refresh checks its refresh token itself
+        (wechat_bp, requires_no_auth),  # signed by WeChat, checked in the view
+        (auth_bp, requires_account),
+        (subscriptions_bp, requires_account),
+        (me_bp, requires_veteran),
+        (inbox_bp, requires_veteran),
+    )
+    for bp, auth in blueprints:
         api.register_blueprint(bp, url_prefix="/v1")
         # The auth choice is bound per app (not on the shared blueprint object), so several apps can be built.
         api._app.before_request_funcs.setdefault(bp.name, []).insert(0, auth)
@@ -38,8 +50,10 @@ def create_app(config=None):
     app.json.ensure_ascii = False
     install_request_context(app)
     api_limiter.init_app(app)
+    jwt.init_app(app)
     api = Api(app)
     errors.register(app)
     register_blueprints(api)
     app.extensions["smorest_api"] = api
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     return app

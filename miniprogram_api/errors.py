@@ -92,7 +92,12 @@ def handle_http_exception(error):
     details = {}
     data = getattr(error, "data", None) or {}
     if error.code == 422:
-        details = _flatten(data.get("messages") or data.get("errors"))
+        messages = data.get("messages") or data.get("errors") or {}
+        # webargs nests by location ({"json": {...}}); clients want the field names.
+        merged = {}
+        for location, fields in messages.items():
+            merged.update(fields if isinstance(fields, dict) else {location: fields})
+        details = _flatten(merged)
     headers = data.get("headers") or {}
     if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)

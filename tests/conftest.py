@@ -68,13 +68,54 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+    if not _redis_available():
+        skip = pytest.mark.skip(reason="needs Redis; set TEST_REDIS_URL (CI runs it on 127.0.0.1:6379)")
+        for item in items:
+            if "redis" in item.keywords:
+                item.add_marker(skip)
+
+
+def _redis_available():
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return False
+    import redis
+
+    try:
+        return redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.RedisError:
+        return False
 
 
 @pytest.fixture(scope="session")
-def config():
+def redis_url():
+    return os.environ["TEST_REDIS_URL"]
+
+
+@pytest.fixture(scope="session")
+def fake_wechat_server():
+    """The fake WeChat server on a thread of the test process; tests reach its state through .fake."""
+    from backend.wechat.fake_server import FakeWechat, serve_in_thread
+
+    fake = FakeWechat()
+    server, base = serve_in_thread(fake=fake)
+    server.fake, server.base = fake, base
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fake_wechat(fake_wechat_server):
+    fake_wechat_server.fake.reset()
+    return fake_wechat_server.fake
+
+
+@pytest.fixture(scope="session")
+def config(fake_wechat_server):
     url = test_database_url()
     migrate_database(url)
-    return make_config(url)
+    return make_config(url, WECHAT_API_BASE=fake_wechat_server.base)
 
 
 @pytest.fixture(scope="session")

@@ -138,3 +138,23 @@ def create_veteran(*, station, grid=None, name=None, id_number=None, phone=None,
         return build_veteran(
             actor=_DemoActor(), fields=fields, station_id=station.id, grid_id=grid.id if grid else None
         )
+
+
+def add_veteran_accounts(w, api_app):
+    """WeChat accounts bound to veteran A (w.veteran, at X1) and veteran B (at Y1), with tokens, and a message in
+    A's inbox. Returns {"veteran_a": tokens, "veteran_b": tokens}."""
+    from backend.accounts.models import WechatAccount
+    from backend.inbox.service import post_message
+    from miniprogram_api.security import issue_tokens
+
+    w.objects["veteran_b_record"] = create_veteran(station=w.y1)
+    tokens = {}
+    for principal, veteran in (("veteran_a", w.veteran), ("veteran_b", w.veteran_b_record)):
+        with transaction():
+            account = WechatAccount(openid=unique("o-"), veteran_id=veteran.id)
+            db.session.add(account)
+            db.session.flush()
+        with api_app.test_request_context():
+            tokens[principal] = issue_tokens(account)
+    w.objects["message_a"] = post_message(veteran_id=w.veteran.id, kind="system", title="矩阵", body="x")
+    return tokens

@@ -16,12 +16,16 @@ SECRETS = {
     "REDIS_URL": "redis://redis:6379/1",
     "RATELIMIT_STORAGE_URI": "redis://redis:6379/2",
     "WECHAT_API_BASE": "https://api.weixin.qq.com/",
+    "WECHAT_SECRET": "w" * 32,
+    "WECHAT_PUSH_TOKEN": "t" * 32,
+    "WECHAT_PUSH_AES_KEY": "a" * 43,
 }
 
 
 def _production(monkeypatch, **env):
     for key in SECRETS:
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     import config.settings as settings

@@ -7,6 +7,7 @@ from admin_portal.forms import ConfirmForm, apply_error
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
+from backend.accounts import service as accounts_service
 from backend.errors import RuleViolation, ValidationFailed
 from backend.veterans import importer, queries
 from backend.veterans import service as veterans_service
@@ -106,7 +107,17 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         confirm=ConfirmForm(),
         can_edit=actor.can("veterans.edit"),
         can_reveal=actor.can("veterans.reveal"),
+        wechat_account=accounts_service.find_account_of(veteran.id),
     ), status
+
+
+@bp.route("/<int:veteran_id>/unbind", methods=["POST"])
+@permission_required("veterans.edit")
+def unbind(veteran_id):
+    ConfirmForm().validate_on_submit()
+    accounts_service.unbind(actor=_actor(), veteran_id=veteran_id)
+    flash("已解除微信绑定，该微信账号需重新绑定身份", "success")
+    return redirect(url_for("veterans.detail", veteran_id=veteran_id))
 
 
 @bp.route("/<int:veteran_id>/reveal", methods=["POST"])

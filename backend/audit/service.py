@@ -63,7 +63,12 @@ def _actor_fields(actor):
             org_path=actor.scope_path,
         )
     else:
-        fields.update(actor_label=getattr(actor, "label", None), actor_roles=None)
+        veteran = getattr(actor, "veteran", None)  # a mini program account: its veteran's station is its unit
+        fields.update(
+            actor_label=getattr(actor, "label", None),
+            actor_roles=None,
+            org_path=veteran.station.path if veteran is not None else None,
+        )
     return fields
 
 

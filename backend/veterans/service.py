@@ -58,7 +58,7 @@ def resolve_units(actor, station_id, grid_id=None):
 
 def clean_fields(fields):
     """Validate and normalize editable fields; returns a dict ready to apply. :raises ValidationFailed:"""
-    out, errors = {}, {}
+    out, errors, specific = {}, {}, []
     if "name" in fields:
         name = (fields["name"] or "").strip()
         if not name or len(name) > 64:
@@ -69,6 +69,7 @@ def clean_fields(fields):
             out["id_info"] = parse_id_number(fields["id_number"])
         except ValidationFailed as error:
             errors.update(error.details)
+            specific.append(error)
     if "phone" in fields:
         if fields["phone"] in (None, ""):
             out["phone"] = None
@@ -77,6 +78,7 @@ def clean_fields(fields):
                 out["phone"] = normalize_mobile(fields["phone"])
             except ValidationFailed as error:
                 errors.update(error.details)
+                specific.append(error)
     for key, limit in (("address", 200), ("grid_worker", 64)):
         if key in fields:
             value = (fields[key] or "").strip() or None
@@ -94,12 +96,14 @@ def clean_fields(fields):
         if fields["status"] not in STATUS_LABELS:
             errors["status"] = "状态无效"
         out["status"] = fields["status"]
+    if len(errors) == 1 and len(specific) == 1:
+        raise specific[0]  # one problem with its own code (veterans.invalid_mobile, ...)
     if errors:
         raise ValidationFailed(details=errors)
     return out
 
 
-def _apply(veteran, cleaned):
+def apply_fields(veteran, cleaned):
     changed = []
     info = cleaned.pop("id_info", None)
     if info is not None and (veteran.id_number_hmac != id_index(info.number)):
@@ -128,7 +132,7 @@ def _ensure_unique_id(number, exclude_id=None):
         raise IdNumberTaken(details={"id_number": IdNumberTaken.message})
 
 
-def _history(veteran, actor, action, details=None, channel="portal"):
+def add_history(veteran, actor, action, details=None, channel="portal"):
     db.session.add(
         VeteranHistory(
             veteran_id=veteran.id,
@@ -148,10 +152,10 @@ def build_veteran(*, actor, fields, station_id, grid_id=None, channel="portal"):
     station, grid = resolve_units(actor, station_id, grid_id)
     _ensure_unique_id(cleaned["id_info"].number)
     veteran = Veteran(station_id=station.id, grid_id=grid.id if grid else None, unit_id=(grid or station).id)
-    _apply(veteran, cleaned)
+    apply_fields(veteran, cleaned)
     db.session.add(veteran)
     db.session.flush()
-    _history(veteran, actor, "created", {"station_id": station.id, "grid_id": veteran.grid_id}, channel)
+    add_history(veteran, actor, "created", {"station_id": station.id, "grid_id": veteran.grid_id}, channel)
     return veteran
 
 
@@ -186,9 +190,9 @@ def update_veteran(*, actor, veteran_id, **fields):
         veteran = get_veteran(actor=actor, veteran_id=veteran_id, permission="veterans.edit", lock=True)
         if "id_info" in cleaned:
             _ensure_unique_id(cleaned["id_info"].number, exclude_id=veteran.id)
-        changed = _apply(veteran, cleaned)
+        changed = apply_fields(veteran, cleaned)
         if changed:
-            _history(veteran, actor, "updated", {"fields": changed})
+            add_history(veteran, actor, "updated", {"fields": changed})
             audit_service.record(
                 actor=actor,
                 action="veterans.update",
@@ -212,7 +216,7 @@ def move_veteran(*, actor, veteran_id, station_id, grid_id=None):
         if before != after:
             veteran.station_id, veteran.grid_id = after["station_id"], after["grid_id"]
             veteran.unit_id = (grid or station).id
-            _history(veteran, actor, "moved", {"from": before, "to": after})
+            add_history(veteran, actor, "moved", {"from": before, "to": after})
             audit_service.record(
                 actor=actor,
                 action="veterans.move",

@@ -1,0 +1,1 @@
+"""Mini program accounts: WeChat login, binding to a veteran record, token revocation."""

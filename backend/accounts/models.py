@@ -1,0 +1,33 @@
+"""A WeChat account (openid) of the mini program, optionally bound to one veteran."""
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db import BigId, UTCDateTime, utcnow
+from backend.extensions import db
+
+
+class WechatAccount(db.Model):
+    __tablename__ = "wechat_account"
+
+    actor_type = "veteran"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64))
+    # One account per veteran: the unique constraint holds it under concurrent binds.
+    veteran_id: Mapped[int | None] = mapped_column(ForeignKey("veteran.id"), unique=True)
+    session_key_enc: Mapped[str | None] = mapped_column(String(200))  # AES-GCM ciphertext, never returned or logged
+    # Bumped at logout and unbinding: every token issued before carries an older generation and is refused.
+    token_generation: Mapped[int] = mapped_column(default=1)
+    bind_failures: Mapped[int] = mapped_column(default=0)
+    bind_locked_until: Mapped[object | None] = mapped_column(UTCDateTime)
+    bound_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    veteran = relationship("Veteran", lazy="joined")
+
+    @property
+    def label(self):
+        return f"wechat:{self.id}"

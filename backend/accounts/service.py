@@ -1,0 +1,208 @@
+"""WeChat login, token revocation, binding an account to a veteran, unbinding, the veteran's own profile."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backend import pii
+from backend.accounts.models import WechatAccount
+from backend.audit import service as audit_service
+from backend.db import transaction, utcnow
+from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.extensions import db
+from backend.veterans import service as veterans_service
+from backend.veterans.identity import InvalidIdNumber, parse_id_number
+from backend.veterans.models import Veteran
+from backend.wechat import client as wechat
+
+SESSION_KEY_CONTEXT = "wechat.session_key"
+
+
+class NotBound(PermissionDenied):
+    code = "accounts.not_bound"
+    message = "请先绑定退役军人身份"
+
+
+class AlreadyBound(RuleViolation):
+    code = "accounts.already_bound"
+    message = "当前微信已绑定退役军人身份"
+
+
+class VeteranTaken(RuleViolation):
+    code = "accounts.veteran_taken"
+    message = "该退役军人已绑定其他微信账号，如需更换请到服务站办理解绑"
+
+
+class BindMismatch(ValidationFailed):
+    code = "accounts.bind_mismatch"
+    message = "姓名、身份证号或手机号与登记信息不一致，请核对；连续5次失败将暂停绑定30分钟"
+
+
+class BindLocked(RuleViolation):
+    code = "accounts.bind_locked"
+    message = "绑定失败次数过多，请30分钟后再试，或到服务站办理"
+
+
+class AccountNotFound(NotFound):
+    code = "accounts.not_found"
+    message = "未找到该微信账号"
+
+
+def login(*, code):
+    """Exchange a wx.login code for the account (created on first login). WeChat is called before the transaction.
+
+    :raises WechatCodeInvalid, WechatCodeUsed, WechatCodeBlocked, WechatUnavailable:
+    """
+    if not isinstance(code, str) or not 1 <= len(code) <= 128:
+        raise ValidationFailed(details={"code": "缺少登录凭证"})
+    session = wechat.code_to_session(code)
+    for _ in range(2):  # a concurrent first login of the same openid loses the insert race once, then finds the row
+        try:
+            with transaction():
+                account = db.session.scalars(
+                    select(WechatAccount)
+                    .where(WechatAccount.openid == session.openid)
+                    .with_for_update(of=WechatAccount)
+                ).first()
+                if account is None:
+                    account = WechatAccount(openid=session.openid)
+                    db.session.add(account)
+                account.unionid = session.unionid
+                account.session_key_enc = pii.encrypt(session.session_key, context=SESSION_KEY_CONTEXT)
+                account.last_login_at = utcnow()
+                db.session.flush()
+                audit_service.record(
+                    actor=account, action="veteran.login", object_type="wechat_account", object_id=account.id
+                )
+            return account
+        except IntegrityError:
+            continue
+    raise RuleViolation()
+
+
+def find_active_account(account_id, generation):
+    """The account a token names if the token's generation is current (not logged out or unbound), else None."""
+    try:
+        account = db.session.get(WechatAccount, int(account_id))
+    except (TypeError, ValueError):
+        return None
+    if account is None or account.token_generation != generation:
+        return None
+    return account
+
+
+def logout(*, account):
+    """Revoke every token of the account."""
+    with transaction():
+        account.token_generation += 1
+        audit_service.record(actor=account, action="veteran.logout", object_type="wechat_account", object_id=account.id)
+
+
+def bind(*, account, name, id_number, phone_code):
+    """Bind the account to the veteran whose name, ID number and phone (from WeChat) all match.
+
+    Five failed attempts lock binding for this account for 30 minutes. Every attempt is audited.
+    :raises AlreadyBound, BindLocked, BindMismatch, VeteranTaken, WechatPhoneCodeInvalid, WechatUnavailable
+    """
+    now = utcnow()
+    if account.veteran_id:
+        raise AlreadyBound()
+    if account.bind_locked_until and account.bind_locked_until > now:
+        raise BindLocked(details={"locked_until": account.bind_locked_until.isoformat()})
+    phone = wechat.get_phone_number(phone_code)  # before the transaction: never hold one across a WeChat call
+    outcome = None
+    try:
+        with transaction():
+            account = db.session.scalars(
+                select(WechatAccount).where(WechatAccount.id == account.id).with_for_update(of=WechatAccount)
+            ).one()
+            veteran = _match(name, id_number, phone)
+            if veteran is None:
+                account.bind_failures += 1
+                outcome = BindMismatch
+                if account.bind_failures >= current_app.config.get("BIND_LOCK_AFTER_FAILURES", 5):
+                    account.bind_locked_until = now + timedelta(minutes=30)
+                    account.bind_failures = 0
+                    outcome = BindLocked
+            elif db.session.scalar(select(WechatAccount.id).where(WechatAccount.veteran_id == veteran.id)):
+                outcome = VeteranTaken
+            else:
+                account.veteran_id, account.bound_at, account.bind_failures = veteran.id, now, 0
+                db.session.flush()
+            audit_service.record(
+                actor=account,
+                action="veteran.bind",
+                result="failure" if outcome else "success",
+                object_type="veteran",
+                object_id=None if veteran is None else veteran.id,
+                org_path=None if veteran is None else veteran.station.path,
+                details={"reason": outcome.code} if outcome else {},
+            )
+    except IntegrityError:
+        raise VeteranTaken() from None
+    if outcome:
+        raise outcome()
+    return account
+
+
+def _match(name, id_number, phone):
+    try:
+        number = parse_id_number(id_number).number
+    except InvalidIdNumber:
+        return None
+    veteran = db.session.scalars(
+        select(Veteran).where(Veteran.id_number_hmac == veterans_service.id_index(number))
+    ).first()
+    if veteran is None or veteran.name != (name or "").strip() or not phone:
+        return None
+    if veteran.phone_hmac != veterans_service.phone_index(phone):
+        return None
+    return veteran
+
+
+def unbind(*, actor, veteran_id):
+    """Staff unbind a veteran's WeChat account (in scope); its tokens stop working at once."""
+    with transaction():
+        veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id, permission="veterans.edit")
+        account = db.session.scalars(select(WechatAccount).where(WechatAccount.veteran_id == veteran.id)).first()
+        if account is None:
+            raise AccountNotFound()
+        account.veteran_id, account.bound_at = None, None
+        account.token_generation += 1
+        audit_service.record(actor=actor, action="veteran.unbind", object_type="veteran", object_id=veteran.id)
+    return veteran
+
+
+def find_account_of(veteran_id):
+    return db.session.scalars(select(WechatAccount).where(WechatAccount.veteran_id == veteran_id)).first()
+
+
+def require_veteran(account):
+    """The veteran bound to the account. :raises NotBound:"""
+    if account.veteran is None:
+        raise NotBound()
+    return account.veteran
+
+
+CONTACT_FIELDS = ("phone", "address")
+
+
+def update_contact(*, account, **fields):
+    """The veteran changes their own contact fields; any other field is ignored, never written."""
+    veteran = require_veteran(account)
+    cleaned = veterans_service.clean_fields({k: v for k, v in fields.items() if k in CONTACT_FIELDS})
+    with transaction():
+        changed = veterans_service.apply_fields(veteran, cleaned)
+        if changed:
+            veterans_service.add_history(veteran, None, "updated", {"fields": changed}, channel="miniprogram")
+            audit_service.record(
+                actor=account,
+                action="veterans.update",
+                object_type="veteran",
+                object_id=veteran.id,
+                org_path=veteran.station.path,
+                details={"fields": changed},
+            )
+    return veteran

@@ -1,0 +1,1 @@
+"""The veteran's in-app message inbox, where every capability writes its messages."""

@@ -1,0 +1,1 @@
+"""The subscribe-message credit ledger (one-time credits, long-term grants) and WeChat push events."""

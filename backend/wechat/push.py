@@ -1,0 +1,77 @@
+"""WeChat message push: signature checks, safe-mode decryption, JSON/XML parsing with `List` normalised."""
+
+import json
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.utils import check_signature
+
+from backend.wechat.errors import WechatSignatureInvalid
+
+WRAPPERS = {
+    "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+    "subscribe_msg_sent_event": "SubscribeMsgSentEvent",
+}
+
+
+def verify(token, signature, timestamp, nonce):
+    """:raises WechatSignatureInvalid:"""
+    try:
+        check_signature(token, signature or "", timestamp or "", nonce or "")
+    except InvalidSignatureException:
+        raise WechatSignatureInvalid() from None
+
+
+def _parse_text(text):
+    text = (text or "").strip()
+    if text.startswith("<"):
+        try:
+            data = xmltodict.parse(text, disable_entities=True).get("xml")
+        except ExpatError as exc:
+            raise ValueError("malformed XML") from exc
+        if not isinstance(data, dict):
+            raise ValueError("push body is not an object")
+        return data
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("push body is not an object")
+    return data
+
+
+def open_push(*, body, args, token, aes_key, appid):
+    """Verify and decode one push. Returns the event as a dict. :raises WechatSignatureInvalid, ValueError:"""
+    verify(token, args.get("signature"), args.get("timestamp"), args.get("nonce"))
+    envelope = _parse_text(body)
+    if args.get("encrypt_type") == "aes":
+        if not aes_key or "Encrypt" not in envelope:
+            raise WechatSignatureInvalid()
+        try:
+            plain = WeChatCrypto(token, aes_key, appid).decrypt_message(
+                {"Encrypt": envelope["Encrypt"]},
+                args.get("msg_signature", ""),
+                args.get("timestamp", ""),
+                args.get("nonce", ""),
+            )
+        except (InvalidSignatureException, InvalidAppIdException):
+            raise WechatSignatureInvalid() from None
+        envelope = _parse_text(plain)
+    return envelope
+
+
+def event_items(event):
+    """The `List` of a subscribe event as a list of dicts, wherever and however it arrives."""
+    items = event.get("List")
+    wrapper = event.get(WRAPPERS.get(event.get("Event"), ""), None)
+    if items is None and isinstance(wrapper, dict):
+        items = wrapper.get("List")
+    if items is None:
+        return []
+    items = items if isinstance(items, list) else [items]
+    return [i for i in items if isinstance(i, dict)]
+
+
+def as_str(value):
+    return None if value is None else str(value)

@@ -1,0 +1,60 @@
+"""GET /inbox, GET /inbox/unread-count, POST /inbox/{id}/read."""
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from backend.inbox import service as inbox_service
+from miniprogram_api.docs import VETERAN_ERRORS, errors
+from miniprogram_api.security import current_veteran
+
+bp = Blueprint("inbox", __name__, description="消息")
+
+
+class MessageSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    body = ma.fields.String(required=True)
+    link = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    read_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class PageArgsSchema(ma.Schema):
+    cursor = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**62))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+class MessagePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(MessageSchema), required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True)
+
+
+class UnreadSchema(ma.Schema):
+    unread = ma.fields.Integer(required=True)
+
+
+@bp.route("/inbox", methods=["GET"])
+@bp.arguments(PageArgsSchema, location="query")
+@bp.response(200, MessagePageSchema)
+@errors(bp, *VETERAN_ERRORS)
+def list_inbox(args):
+    """消息列表，按时间倒序，游标分页。"""
+    items, next_cursor = inbox_service.list_inbox(veteran_id=current_veteran().id, **args)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@bp.route("/inbox/unread-count", methods=["GET"])
+@bp.response(200, UnreadSchema)
+@errors(bp, *VETERAN_ERRORS)
+def unread_count():
+    """未读消息数。"""
+    return {"unread": inbox_service.unread_count(veteran_id=current_veteran().id)}
+
+
+@bp.route("/inbox/<int:message_id>/read", methods=["POST"])
+@bp.response(200, MessageSchema)
+@errors(bp, *VETERAN_ERRORS, "inbox.not_found")
+def mark_read(message_id):
+    """标记为已读（重复调用无副作用）。"""
+    return inbox_service.mark_read(veteran_id=current_veteran().id, message_id=message_id)

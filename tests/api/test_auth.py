@@ -120,7 +120,9 @@ def test_five_failed_binds_lock_for_30_minutes(api_app, fake_wechat, veteran):
         assert locked.status_code == 409 and locked.get_json()["error"]["code"] == "accounts.bind_locked"
         frozen.tick(timedelta(minutes=31))
         client.post("/v1/auth/bind", json={**good, "phone_code": phone_code(fake_wechat, veteran.phone)}, expect=200)
-    results = db.session.scalars(select(AuditLog.result).where(AuditLog.action == "veteran.bind")).all()
+    results = db.session.scalars(
+        select(AuditLog.result).where(AuditLog.action == "veteran.bind").order_by(AuditLog.id)
+    ).all()
     assert results == ["failure"] * 5 + ["success"]  # the refusal while locked happens before any attempt
 
 

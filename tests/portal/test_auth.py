@@ -97,7 +97,9 @@ def test_logout_requires_post_and_ends_session(portal_app, world):
     assert client.get("/logout").status_code == 405
     client.post("/logout", expect=302)
     assert client.get("/", expect=302).headers["Location"].startswith("/login")
-    actions = db.session.scalars(select(AuditLog.action).where(AuditLog.actor_id == world.staff_x.id)).all()
+    actions = db.session.scalars(
+        select(AuditLog.action).where(AuditLog.actor_id == world.staff_x.id).order_by(AuditLog.id)
+    ).all()
     assert actions == ["staff.login", "staff.logout"]
 
 

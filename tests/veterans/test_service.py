@@ -99,7 +99,9 @@ def test_update_ignores_protected_fields_and_records_field_names(world, vets):
         id_number_hmac="forged",
     )
     assert veteran.address == "新地址" and veteran.station_id == world.x1.id and veteran.id_number_hmac != "forged"
-    history = db.session.scalars(select(VeteranHistory).where(VeteranHistory.veteran_id == veteran.id)).all()
+    history = db.session.scalars(
+        select(VeteranHistory).where(VeteranHistory.veteran_id == veteran.id).order_by(VeteranHistory.id)
+    ).all()
     assert history[-1].details == {"fields": ["address"]}
 
 

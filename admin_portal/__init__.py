@@ -7,7 +7,7 @@ from flask_talisman import Talisman
 
 from backend import create_app as create_backend
 from backend.extensions import portal_limiter
-from backend.webutil import install_request_context
+from backend.webutil import install_id_converter, install_request_context
 
 HERE = Path(__file__).resolve().parent
 CST = timezone(timedelta(hours=8))
@@ -67,6 +67,7 @@ def create_app(config=None):
     from admin_portal import errors, security
 
     install_request_context(app)
+    install_id_converter(app)
     Bootstrap5(app)
     CSRFProtect(app)
     Talisman(

@@ -4,6 +4,7 @@ The only backend module that touches Flask's request; services never do.
 """
 
 from flask import g, request
+from werkzeug.routing import BaseConverter
 
 from backend.logs import new_request_id, reset_request_context, set_request_context
 
@@ -29,3 +30,20 @@ def install_request_context(app):
 
 def current_request_id():
     return g.get("request_id")
+
+
+class IdConverter(BaseConverter):
+    """<id:name>: a positive database id of at most 18 digits, so no path can overflow a BIGINT (a longer number
+    is simply not a route: 404)."""
+
+    regex = r"[1-9]\d{0,17}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(int(value))
+
+
+def install_id_converter(app):
+    app.url_map.converters["id"] = IdConverter

@@ -116,6 +116,11 @@ class Base:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "info": {"description": "逐月领取退役金退役军人服务小程序接口。错误应答格式与错误代码见 docs/error-codes.md。"},
+    }
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
     BENCHMARK_BASELINES = env_bool("BENCHMARK_BASELINES", False)

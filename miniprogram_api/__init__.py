@@ -4,7 +4,7 @@ import flask_smorest
 
 from backend import create_app as create_backend
 from backend.extensions import api_limiter, jwt
-from backend.webutil import install_request_context
+from backend.webutil import IdConverter, install_id_converter, install_request_context
 from miniprogram_api import errors
 
 
@@ -49,11 +49,14 @@ def create_app(config=None):
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     install_request_context(app)
+    install_id_converter(app)
     api_limiter.init_app(app)
     jwt.init_app(app)
     api = Api(app)
+    api.register_converter(
+        IdConverter, lambda c: {"type": "integer", "format": "int64", "minimum": 1, "maximum": 999_999_999_999_999_999}
+    )
     errors.register(app)
     register_blueprints(api)
     app.extensions["smorest_api"] = api
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     return app

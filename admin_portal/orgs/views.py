@@ -38,13 +38,13 @@ def _render_unit(unit_id, child_form=None, rename_form=None, status=200):
     ), status
 
 
-@bp.route("/<int:unit_id>")
+@bp.route("/<id:unit_id>")
 @permission_required("orgs.view")
 def detail(unit_id):
     return _render_unit(unit_id)
 
 
-@bp.route("/<int:unit_id>/children", methods=["POST"])
+@bp.route("/<id:unit_id>/children", methods=["POST"])
 @permission_required("orgs.manage")
 def create_child(unit_id):
     form = UnitForm(prefix="child")
@@ -61,7 +61,7 @@ def create_child(unit_id):
     return _render_unit(unit_id, child_form=form, status=422)
 
 
-@bp.route("/<int:unit_id>/rename", methods=["POST"])
+@bp.route("/<id:unit_id>/rename", methods=["POST"])
 @permission_required("orgs.manage")
 def rename(unit_id):
     form = UnitForm(prefix="rename")

@@ -79,7 +79,7 @@ def _tree_order(units):
     return out
 
 
-@bp.route("/<int:staff_id>")
+@bp.route("/<id:staff_id>")
 @permission_required("staff.view")
 def detail(staff_id, roles_form=None, status=200):
     staff = staff_service.get_staff(actor=_actor(), staff_id=staff_id)
@@ -92,7 +92,7 @@ def detail(staff_id, roles_form=None, status=200):
     ), status
 
 
-@bp.route("/<int:staff_id>/roles", methods=["POST"])
+@bp.route("/<id:staff_id>/roles", methods=["POST"])
 @permission_required("staff.manage")
 def set_roles(staff_id):
     form = RolesForm()
@@ -118,7 +118,7 @@ def _simple_action(staff_id, fn, message):
     return redirect(url_for("staff.detail", staff_id=staff_id))
 
 
-@bp.route("/<int:staff_id>/disable", methods=["POST"])
+@bp.route("/<id:staff_id>/disable", methods=["POST"])
 @permission_required("staff.manage")
 def disable(staff_id):
     return _simple_action(
@@ -126,19 +126,19 @@ def disable(staff_id):
     )
 
 
-@bp.route("/<int:staff_id>/enable", methods=["POST"])
+@bp.route("/<id:staff_id>/enable", methods=["POST"])
 @permission_required("staff.manage")
 def enable(staff_id):
     return _simple_action(staff_id, lambda **kw: staff_service.set_staff_active(active=True, **kw), "账号已启用")
 
 
-@bp.route("/<int:staff_id>/end-sessions", methods=["POST"])
+@bp.route("/<id:staff_id>/end-sessions", methods=["POST"])
 @permission_required("staff.manage")
 def end_sessions(staff_id):
     return _simple_action(staff_id, staff_service.end_staff_sessions, "已强制该账号下线")
 
 
-@bp.route("/<int:staff_id>/reset-password", methods=["POST"])
+@bp.route("/<id:staff_id>/reset-password", methods=["POST"])
 @permission_required("staff.manage")
 def reset_password(staff_id):
     ConfirmForm().validate_on_submit()

@@ -90,7 +90,7 @@ def _fields(form):
     return {k: getattr(form, k).data for k in keys}
 
 
-@bp.route("/<int:veteran_id>")
+@bp.route("/<id:veteran_id>")
 @permission_required("veterans.view")
 def detail(veteran_id, revealed=None, move_form=None, status=200):
     actor = _actor()
@@ -111,7 +111,7 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
     ), status
 
 
-@bp.route("/<int:veteran_id>/unbind", methods=["POST"])
+@bp.route("/<id:veteran_id>/unbind", methods=["POST"])
 @permission_required("veterans.edit")
 def unbind(veteran_id):
     ConfirmForm().validate_on_submit()
@@ -120,7 +120,7 @@ def unbind(veteran_id):
     return redirect(url_for("veterans.detail", veteran_id=veteran_id))
 
 
-@bp.route("/<int:veteran_id>/reveal", methods=["POST"])
+@bp.route("/<id:veteran_id>/reveal", methods=["POST"])
 @permission_required("veterans.reveal")
 def reveal(veteran_id):
     ConfirmForm().validate_on_submit()
@@ -128,7 +128,7 @@ def reveal(veteran_id):
     return detail(veteran_id, revealed=revealed)
 
 
-@bp.route("/<int:veteran_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:veteran_id>/edit", methods=["GET", "POST"])
 @permission_required("veterans.edit")
 def edit(veteran_id):
     veteran = veterans_service.get_veteran(actor=_actor(), veteran_id=veteran_id, permission="veterans.edit")
@@ -147,7 +147,7 @@ def edit(veteran_id):
     return render_template("veterans/form.html", form=form, veteran=veteran), 422 if form.errors else 200
 
 
-@bp.route("/<int:veteran_id>/move", methods=["POST"])
+@bp.route("/<id:veteran_id>/move", methods=["POST"])
 @permission_required("veterans.edit")
 def move(veteran_id):
     form = MoveForm()
@@ -184,7 +184,7 @@ def import_sheet():
     return render_template("veterans/import.html", form=form, headers=importer.HEADERS), 422 if form.errors else 200
 
 
-@bp.route("/import/<int:job_id>")
+@bp.route("/import/<id:job_id>")
 @permission_required("veterans.import")
 def import_status(job_id):
     job = importer.get_import(actor=_actor(), job_id=job_id)

@@ -16,6 +16,7 @@ bp = Blueprint("auth", __name__, description="退出与身份绑定")
 
 @public_bp.route("/auth/login", methods=["POST"])
 @api_limiter.limit(lambda: current_app.config["API_LOGIN_RATE_LIMIT"])
+@public_bp.doc(security=[])  # no token
 @public_bp.arguments(LoginSchema)
 @public_bp.response(200, TokensSchema)
 @errors(

@@ -52,7 +52,7 @@ def unread_count():
     return {"unread": inbox_service.unread_count(veteran_id=current_veteran().id)}
 
 
-@bp.route("/inbox/<int:message_id>/read", methods=["POST"])
+@bp.route("/inbox/<id:message_id>/read", methods=["POST"])
 @bp.response(200, MessageSchema)
 @errors(bp, *VETERAN_ERRORS, "inbox.not_found")
 def mark_read(message_id):

@@ -14,6 +14,7 @@ class HealthSchema(ma.Schema):
 
 
 @bp.route("/health")
+@bp.doc(security=[])  # no token
 @bp.response(200, HealthSchema)
 def health():
     """Service status (no authentication)."""

@@ -19,6 +19,7 @@ def _plain(text, status=200):
 
 
 @bp.route("/wechat/events", methods=["GET"])
+@bp.doc(security=[])  # no token
 @errors(bp, "wechat.signature_invalid")
 def verify_url():
     """服务器地址验证：签名正确时原样返回 echostr。"""
@@ -34,6 +35,7 @@ def verify_url():
 
 @bp.route("/wechat/events", methods=["POST"])
 @api_limiter.limit(lambda: current_app.config["API_EVENTS_RATE_LIMIT"])
+@bp.doc(security=[])  # no token
 @errors(bp, "wechat.signature_invalid", "request.malformed")
 def receive():
     """接收事件推送（明文或安全模式，JSON 或 XML），处理后应答 success；重复推送不会重复生效。"""

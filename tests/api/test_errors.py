@@ -50,3 +50,13 @@ def test_unexpected_exception_is_500_without_internals(boom_api, caplog):
 def test_request_ids_are_unique(api):
     ids = {api.get("/v1/health").headers["X-Request-Id"] for _ in range(5)}
     assert len(ids) == 5
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(api, portal_app, world):
+    """Found by schemathesis: a 20-digit id in a path overflowed the database integer."""
+    assert api.post("/v1/inbox/99999999999999999999/read").status_code in (401, 404)
+    from tests.helpers import portal_as
+
+    client = portal_as(portal_app, world.staff_x)
+    assert client.get("/veterans/99999999999999999999").status_code == 404
+    assert client.get("/veterans/999999999999999999").status_code == 404

@@ -24,6 +24,7 @@ def register_blueprints(app):
     from admin_portal.auth.views import bp as auth_bp
     from admin_portal.home.views import bp as home_bp
     from admin_portal.orgs.views import bp as orgs_bp
+    from admin_portal.registration.views import bp as registration_bp
     from admin_portal.security import requires_no_login, requires_staff_login
     from admin_portal.staff.views import bp as staff_bp
     from admin_portal.veterans.views import bp as veterans_bp
@@ -35,6 +36,7 @@ def register_blueprints(app):
         (staff_bp, "/staff", requires_staff_login),
         (audit_bp, "/audit", requires_staff_login),
         (veterans_bp, "/veterans", requires_staff_login),
+        (registration_bp, "/registration", requires_staff_login),
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

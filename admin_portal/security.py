@@ -18,10 +18,13 @@ login_manager.session_protection = "strong"
 # (endpoint, label, permission): the left navigation, filtered per user.
 NAV = [
     ("home.index", "工作台", None),
+    ("registration.index", "年度确认", "registration.view"),
     ("veterans.index", "退役军人", "veterans.view"),
     ("veterans.coverage", "覆盖率", "veterans.view"),
     ("orgs.index", "组织机构", "orgs.view"),
     ("staff.index", "工作人员", "staff.view"),
+    ("registration.figures", "确认进度", "registration.view"),
+    ("registration.windows_admin", "办理时间", "registration.windows"),
     ("audit.index", "审计日志", "audit.view"),
 ]
 

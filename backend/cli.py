@@ -12,6 +12,13 @@ def init_app(app):
         lines = load_demo()
         click.echo("Demo data loaded." if lines else "Demo data already present; skipped.")
 
+    @app.cli.command("run-jobs")
+    def run_jobs():
+        """Run the scheduled jobs once now (they are idempotent): overdue registrations, reminders."""
+        from backend.registration import jobs
+
+        click.echo(f"overdue marked: {jobs.mark_overdue()}, reminders sent: {jobs.send_reminders()}")
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=8000, type=int)
@@ -31,6 +38,11 @@ def init_app(app):
             cfg = current_app.config
             serve_in_thread(port=8001, fake=FakeWechat(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"]))
             click.echo(f"\n  Fake WeChat:      {fake_base} (see README, 'Acting as the phone')")
+        if current_app.config["APP_ENV"] == "development":  # no beat in the embedded setup: catch up once at start
+            from backend.registration import jobs
+
+            jobs.mark_overdue()
+            jobs.send_reminders()
         click.echo(f"\n  管理端 (portal):  {base}/")
         click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()

@@ -45,9 +45,10 @@ ACCOUNTS = [
 
 def _loaders():
     """Each capability's demo loader, called with {unit name: unit} inside the demo transaction."""
+    from backend.registration import demo as registration_demo
     from backend.veterans import demo as veterans_demo
 
-    return [veterans_demo.load]
+    return [veterans_demo.load, registration_demo.load]
 
 
 def logins_file():

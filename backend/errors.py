@@ -114,4 +114,10 @@ CODES = {
     "accounts.bind_locked": 409,
     "accounts.not_found": 404,
     "inbox.not_found": 404,
+    "registration.window_closed": 409,
+    "registration.incomplete": 422,
+    "registration.not_editable": 409,
+    "registration.not_found": 404,
+    "registration.changed": 409,
+    "registration.talk_not_found": 404,
 }

@@ -4,6 +4,13 @@ from backend.accounts.models import WechatAccount  # noqa: F401
 from backend.audit.models import AuditLog  # noqa: F401
 from backend.inbox.models import InboxMessage  # noqa: F401
 from backend.orgs.models import OrgUnit  # noqa: F401
+from backend.registration.models import (  # noqa: F401
+    Registration,
+    RegistrationEvent,
+    RegistrationReminder,
+    RegistrationWindow,
+    Talk,
+)
 from backend.staff.models import Staff, StaffRole  # noqa: F401
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent  # noqa: F401
 from backend.veterans.models import ImportJob, Veteran, VeteranHistory  # noqa: F401

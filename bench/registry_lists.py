@@ -34,6 +34,9 @@ def build(app, units, veterans):
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM veteran_history"))
         conn.execute(text("DELETE FROM veteran"))
+        conn.execute(text("DELETE FROM org_unit WHERE name LIKE 'bench-%' AND depth = 4"))
+        for depth in (3, 2, 1, 0):
+            conn.execute(text("DELETE FROM org_unit WHERE name LIKE 'bench-%' AND depth = :d"), {"d": depth})
         next_id = [conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM org_unit")).scalar() + 1]
         rows, levels = [], ["province", "city", "county", "station", "grid"]
 

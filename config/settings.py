@@ -59,8 +59,12 @@ class Base:
     CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
     CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
     CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
-    CELERY_BEAT_SCHEDULE = {}
-    CELERY_TASK_MODULES = ["backend.veterans.tasks"]
+    # Beat runs once; both jobs are idempotent, so hourly runs act once, soon after midnight CST.
+    CELERY_BEAT_SCHEDULE = {
+        "registration-mark-overdue": {"task": "registration.mark_overdue", "schedule": 3600.0},
+        "registration-send-reminders": {"task": "registration.send_reminders", "schedule": 3600.0},
+    }
+    CELERY_TASK_MODULES = ["backend.veterans.tasks", "backend.registration.tasks"]
 
     REDIS_URL = env("REDIS_URL")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")

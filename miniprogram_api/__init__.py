@@ -23,6 +23,7 @@ def register_blueprints(api):
     from miniprogram_api.auth.routes import public_bp as auth_public_bp
     from miniprogram_api.inbox.routes import bp as inbox_bp
     from miniprogram_api.me.routes import bp as me_bp
+    from miniprogram_api.registration.routes import bp as registration_bp
     from miniprogram_api.security import requires_account, requires_no_auth, requires_veteran
     from miniprogram_api.subscriptions.routes import bp as subscriptions_bp
     from miniprogram_api.system.routes import bp as system_bp
@@ -36,6 +37,7 @@ def register_blueprints(api):
         (subscriptions_bp, requires_account),
         (me_bp, requires_veteran),
         (inbox_bp, requires_veteran),
+        (registration_bp, requires_veteran),
     )
     for bp, auth in blueprints:
         api.register_blueprint(bp, url_prefix="/v1")

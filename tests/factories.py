@@ -2,6 +2,7 @@
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from backend.db import transaction
 from backend.extensions import db
@@ -102,7 +103,50 @@ def add_objects(w):
         job = ImportJob(created_by_id=w.staff_x.id, unit_id=w.x.id, filename="x.xlsx", status="done")
         db.session.add(job)
     w.objects["import_job"] = job
+    _add_registration_objects(w)
     return w
+
+
+def _add_registration_objects(w):
+    """A submitted registration of a veteran at X1 with a scheduled talk, and a draft for veteran A."""
+    from datetime import datetime
+
+    from backend.registration.models import Registration, Talk
+    from backend.registration.windows import today_cst
+    from tests.registration.helpers import FULL
+
+    year = today_cst().year
+    other = create_veteran(station=w.x1)
+    with transaction():
+        reg = Registration(
+            veteran_id=other.id,
+            unit_id=other.unit_id,
+            year=year,
+            status="submitted",
+            content=FULL,
+            return_reasons={},
+            submitted_at=datetime.now(UTC),
+            first_submitted_at=datetime.now(UTC),
+        )
+        draft = Registration(
+            veteran_id=w.veteran.id,
+            unit_id=w.veteran.unit_id,
+            year=year,
+            status="draft",
+            content=FULL,
+            return_reasons={},
+        )
+        db.session.add_all([reg, draft])
+        db.session.flush()
+        talk = Talk(
+            registration_id=reg.id,
+            concern="x",
+            scheduled_at=datetime(2099, 1, 1, tzinfo=UTC),
+            place="服务站",
+            created_by_id=w.staff_x.id,
+        )
+        db.session.add(talk)
+    w.objects.update(registration=reg, talk=talk)
 
 
 _ID_SEQ = itertools.count(1)
@@ -157,4 +201,20 @@ def add_veteran_accounts(w, api_app):
         with api_app.test_request_context():
             tokens[principal] = issue_tokens(account)
     w.objects["message_a"] = post_message(veteran_id=w.veteran.id, kind="system", title="矩阵", body="x")
+    from backend.registration.models import Registration
+    from backend.registration.windows import today_cst
+    from tests.registration.helpers import FULL
+
+    with transaction():
+        b = w.veteran_b_record
+        db.session.add(
+            Registration(
+                veteran_id=b.id,
+                unit_id=b.unit_id,
+                year=today_cst().year,
+                status="draft",
+                content=FULL,
+                return_reasons={},
+            )
+        )
     return tokens

@@ -108,6 +108,7 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         can_edit=actor.can("veterans.edit"),
         can_reveal=actor.can("veterans.reveal"),
         wechat_account=accounts_service.find_account_of(veteran.id),
+        can_enter_registration=actor.can("registration.enter"),
     ), status
 
 

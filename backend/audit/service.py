@@ -38,6 +38,18 @@ ACTION_LABELS = {
     "veterans.move": "调整服务站/网格",
     "veterans.reveal": "查看完整证件号",
     "veterans.import": "批量导入",
+    "veteran.login": "小程序登录",
+    "veteran.logout": "小程序退出",
+    "veteran.bind": "绑定身份",
+    "veteran.unbind": "解除绑定",
+    "registration.submitted": "提交年度确认",
+    "registration.resubmitted": "补正后重新提交",
+    "registration.approved": "审核通过",
+    "registration.returned": "退回补正",
+    "registration.flagged": "关注事项/约谈",
+    "registration.overdue": "逾期未报",
+    "registration.window": "设置办理时间",
+    "registration.export": "导出确认进度",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -23,13 +23,33 @@ PERMISSIONS = {
     "veterans.edit": "登记、修改、调整退役军人信息",
     "veterans.reveal": "查看完整身份证号和手机号",
     "veterans.import": "批量导入退役军人",
+    "registration.view": "查看年度确认登记",
+    "registration.enter": "现场录入年度确认登记",
+    "registration.review": "审核年度确认登记、约谈",
+    "registration.windows": "设置年度确认办理时间",
 }
 
 ROLE_PERMISSIONS = {
-    "station_staff": {"orgs.view", "veterans.view", "veterans.edit", "veterans.import"},
-    "center_reviewer": {"orgs.view", "veterans.view", "veterans.edit", "veterans.reveal", "veterans.import"},
-    "supervisor": {"orgs.view", "veterans.view"},
-    "sys_admin": {"orgs.view", "orgs.manage", "staff.view"},
+    "station_staff": {
+        "orgs.view",
+        "veterans.view",
+        "veterans.edit",
+        "veterans.import",
+        "registration.view",
+        "registration.enter",
+    },
+    "center_reviewer": {
+        "orgs.view",
+        "veterans.view",
+        "veterans.edit",
+        "veterans.reveal",
+        "veterans.import",
+        "registration.view",
+        "registration.enter",
+        "registration.review",
+    },
+    "supervisor": {"orgs.view", "veterans.view", "registration.view"},
+    "sys_admin": {"orgs.view", "orgs.manage", "staff.view", "registration.windows"},
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},
 }

@@ -39,6 +39,8 @@ class Veteran(db.Model):
     placement_date: Mapped[object | None] = mapped_column(Date)
     party_member: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # The latest year whose annual registration was approved: the year's benefits stand (pension reads it).
+    benefits_year: Mapped[int | None]
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version_id: Mapped[int] = mapped_column(default=1)

@@ -35,6 +35,13 @@ STAFF = tuple(p for p in PRINCIPALS if p != "anonymous" and p not in VETERANS)
 EVERYONE = PRINCIPALS
 ORG_VIEWERS_OF_X = ("staff_x", "supervisor_parent", "auditor", "sys_admin", "security_admin")
 VETERAN_VIEWERS_OF_X = ("staff_x", "supervisor_parent")
+REG_VIEWERS_OF_X = ("staff_x", "supervisor_parent")
+
+
+def _year():
+    from backend.registration.windows import today_cst
+
+    return today_cst().year
 
 
 @dataclass
@@ -140,6 +147,70 @@ MATRIX = {
     ("portal", "veterans.coverage", "GET"): Cell(
         "GET", lambda w: f"/veterans/coverage?unit={w.x.id}", VETERAN_VIEWERS_OF_X
     ),
+    ("portal", "registration.index", "GET"): Cell("GET", lambda w: f"/registration/?unit={w.x.id}", REG_VIEWERS_OF_X),
+    ("portal", "registration.detail", "GET"): Cell(
+        "GET", lambda w: f"/registration/{w.registration.id}", REG_VIEWERS_OF_X
+    ),
+    ("portal", "registration.approve", "POST"): Cell(
+        "POST",
+        lambda w: f"/registration/{w.registration.id}/approve",
+        ("staff_x",),
+        data=lambda w: {"version": w.registration.version_id},
+    ),
+    ("portal", "registration.return_for_correction", "POST"): Cell(
+        "POST",
+        lambda w: f"/registration/{w.registration.id}/return",
+        ("staff_x",),
+        data=lambda w: {"version": w.registration.version_id, "reason_contact": "电话不通"},
+    ),
+    ("portal", "registration.flag", "POST"): Cell(
+        "POST",
+        lambda w: f"/registration/{w.registration.id}/flag",
+        ("staff_x",),
+        data={"concern": "关注", "scheduled_at": "2099-01-01T10:00", "place": "服务站"},
+    ),
+    ("portal", "registration.record_talk", "POST"): Cell(
+        "POST", lambda w: f"/registration/talks/{w.talk.id}/record", ("staff_x",), data={"outcome": "已谈", "held": "1"}
+    ),
+    ("portal", "registration.bulk_approve", "POST"): Cell(
+        "POST",
+        "/registration/bulk-approve",
+        ("staff_x", "staff_y"),
+        data=lambda w: {"item": f"{w.registration.id}:{w.registration.version_id}"},
+        notes="staff_y's request is authorized but the foreign id is skipped like a missing one",
+    ),
+    ("portal", "registration.onsite", "GET"): Cell(
+        "GET", lambda w: f"/registration/onsite/{w.veteran.id}", ("staff_x",)
+    ),
+    ("portal", "registration.onsite", "POST"): Cell(
+        "POST",
+        lambda w: f"/registration/onsite/{w.veteran.id}",
+        ("staff_x",),
+        data={"action": "save", "party_participated": "1", "employment_status": "employed", "phone": "13900001111"},
+    ),
+    ("portal", "registration.windows_admin", "GET"): Cell("GET", "/registration/windows", ("sys_admin", "sys_admin_y")),
+    ("portal", "registration.windows_admin", "POST"): Cell(
+        "POST",
+        "/registration/windows",
+        ("sys_admin",),
+        data=lambda w: {"closes_on": f"{_year()}-04-15", "unit_id": w.x.id},
+    ),
+    ("portal", "registration.figures", "GET"): Cell(
+        "GET", lambda w: f"/registration/figures?unit={w.x.id}", REG_VIEWERS_OF_X
+    ),
+    ("portal", "registration.figures_export", "GET"): Cell(
+        "GET", lambda w: f"/registration/figures.xlsx?unit={w.x.id}", REG_VIEWERS_OF_X
+    ),
+    ("api", "registration.get_current", "GET"): Cell("GET", "/v1/registrations/current", VETERANS),
+    ("api", "registration.save_draft", "PUT"): Cell("PUT", "/v1/registrations/current", VETERANS, data={"content": {}}),
+    ("api", "registration.delete_draft", "DELETE"): Cell("DELETE", "/v1/registrations/current", VETERANS),
+    ("api", "registration.submit", "POST"): Cell(
+        "POST",
+        "/v1/registrations/current/submit",
+        VETERANS,
+        notes="each has a full draft: 200 in the window, 409 outside",
+    ),
+    ("api", "registration.list_past", "GET"): Cell("GET", "/v1/registrations", VETERANS),
     # --- mini program API ---
     ("api", "api-docs.openapi_json", "GET"): Cell("GET", "/openapi.json", EVERYONE, public=True),
     ("api", "system.health", "GET"): Cell("GET", "/v1/health", EVERYONE, public=True),

@@ -1,0 +1,1 @@
+"""Annual registration pages: review queue, review, talks, on-site entry, windows, figures."""

@@ -1,0 +1,247 @@
+"""年度确认: the review queue, a submission beside last year's, approve / return / flag, talks, on-site entry."""
+
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from admin_portal.orgs.tree import unit_tree
+from admin_portal.registration import forms
+from admin_portal.security import permission_required
+from backend.errors import RuleViolation, ValidationFailed
+from backend.registration import content as sections
+from backend.registration import queries, review, windows
+from backend.registration import service as registration_service
+from backend.registration.models import ACTION_LABELS, CHANNEL_LABELS
+from backend.veterans import service as veterans_service
+
+bp = Blueprint("registration", __name__)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _year():
+    return request.args.get("year", type=int) or windows.today_cst().year
+
+
+@bp.route("/")
+@permission_required("registration.view")
+def index():
+    actor, year = _actor(), _year()
+    tab = request.args.get("tab", "waiting")
+    tab = tab if tab in queries.TABS else "waiting"
+    rows = queries.review_queue(
+        actor=actor,
+        year=year,
+        tab=tab,
+        unit_id=request.args.get("unit", type=int),
+        grid_id=request.args.get("grid", type=int),
+        sort=request.args.get("sort", "waiting_desc"),
+    )
+    return render_template(
+        "registration/index.html",
+        rows=rows,
+        tab=tab,
+        tabs=queries.TABS,
+        counts=queries.tab_counts(actor=actor, year=year),
+        year=year,
+        days_waiting=queries.days_waiting,
+        tree=unit_tree(actor, levels=3),
+        unit_id=request.args.get("unit", type=int),
+        sort=request.args.get("sort", "waiting_desc"),
+        window=windows.window_for(year, actor.org_unit),
+        can_review=actor.can("registration.review"),
+    )
+
+
+@bp.route("/bulk-approve", methods=["POST"])
+@permission_required("registration.review")
+def bulk_approve():
+    approved, changed = review.bulk_approve(actor=_actor(), items=forms.bulk_items(request.form.getlist("item")))
+    flash(
+        f"已通过 {len(approved)} 条" + (f"；{len(changed)} 条已被他人处理或已更新，未作变更" if changed else ""),
+        "success" if not changed else "warning",
+    )
+    return redirect(url_for("registration.index", tab="waiting"))
+
+
+@bp.route("/<id:registration_id>")
+@permission_required("registration.view")
+def detail(registration_id, status=200):
+    actor = _actor()
+    reg = review.get_for_staff(actor=actor, registration_id=registration_id)
+    previous = registration_service.last_approved(reg.veteran_id, reg.year)
+    return render_template(
+        "registration/detail.html",
+        reg=reg,
+        previous=previous,
+        sections=sections.SECTIONS,
+        employment=sections.EMPLOYMENT,
+        changed=sections.changed_sections(reg.content, previous.content if previous else {}),
+        events=registration_service.list_events(reg),
+        talks=review.list_talks(actor=actor, registration_id=reg.id),
+        channels=CHANNEL_LABELS,
+        actions=ACTION_LABELS,
+        can_review=actor.can("registration.review") and reg.status == "submitted",
+        can_flag=actor.can("registration.review") and reg.status != "draft",
+    ), status
+
+
+def _act(registration_id, action, success):
+    try:
+        action()
+    except (RuleViolation, ValidationFailed) as error:
+        flash(
+            error.message
+            if not error.details or isinstance(error, RuleViolation)
+            else "；".join(map(str, error.details.values())),
+            "danger",
+        )
+    else:
+        flash(success, "success")
+    return redirect(url_for("registration.detail", registration_id=registration_id))
+
+
+@bp.route("/<id:registration_id>/approve", methods=["POST"])
+@permission_required("registration.review")
+def approve(registration_id):
+    return _act(
+        registration_id,
+        lambda: review.approve(
+            actor=_actor(), registration_id=registration_id, expected_version=request.form.get("version", type=int) or 0
+        ),
+        "已审核通过，已通知本人",
+    )
+
+
+@bp.route("/<id:registration_id>/return", methods=["POST"])
+@permission_required("registration.review")
+def return_for_correction(registration_id):
+    return _act(
+        registration_id,
+        lambda: review.return_for_correction(
+            actor=_actor(),
+            registration_id=registration_id,
+            expected_version=request.form.get("version", type=int) or 0,
+            reasons=forms.return_reasons(request.form),
+        ),
+        "已退回补正，已通知本人",
+    )
+
+
+@bp.route("/<id:registration_id>/flag", methods=["POST"])
+@permission_required("registration.review")
+def flag(registration_id):
+    return _act(
+        registration_id,
+        lambda: review.flag_concern(
+            actor=_actor(),
+            registration_id=registration_id,
+            concern=request.form.get("concern"),
+            scheduled_at=forms.parse_local_datetime(request.form.get("scheduled_at")),
+            place=request.form.get("place"),
+        ),
+        "已记录关注事项并安排约谈，已通知本人",
+    )
+
+
+@bp.route("/talks/<id:talk_id>/record", methods=["POST"])
+@permission_required("registration.review")
+def record_talk(talk_id):
+    talk = review.get_talk(actor=_actor(), talk_id=talk_id)
+    return _act(
+        talk.registration_id,
+        lambda: review.record_talk(
+            actor=_actor(),
+            talk_id=talk_id,
+            outcome=request.form.get("outcome"),
+            held=request.form.get("held", "1") == "1",
+        ),
+        "约谈情况已记录",
+    )
+
+
+@bp.route("/onsite/<id:veteran_id>", methods=["GET", "POST"])
+@permission_required("registration.enter")
+def onsite(veteran_id):
+    actor = _actor()
+    veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
+    year = windows.today_cst().year
+    reg = registration_service.find_registration(veteran.id, year)
+    errors = {}
+    if request.method == "POST":
+        try:
+            reg = registration_service.enter_onsite(
+                actor=actor,
+                veteran_id=veteran.id,
+                content=forms.onsite_content(request.form),
+                submit_now=request.form.get("action") == "submit",
+            )
+        except (ValidationFailed, RuleViolation) as error:
+            errors = error.details or {"form": error.message}
+            flash(error.message, "danger")
+        else:
+            flash("已提交，等待审核" if reg.status == "submitted" else "已保存草稿", "success")
+            return redirect(url_for("registration.detail", registration_id=reg.id))
+    content = reg.content if reg else registration_service.current_view(veteran=veteran)["content"]
+    return render_template(
+        "registration/onsite.html",
+        veteran=veteran,
+        reg=reg,
+        content=content,
+        errors=errors,
+        sections=sections.SECTIONS,
+        employment=sections.EMPLOYMENT,
+        year=year,
+        form=request.form if request.method == "POST" else None,
+    ), 422 if errors else 200
+
+
+@bp.route("/windows", methods=["GET", "POST"])
+@permission_required("registration.windows")
+def windows_admin():
+    actor, year = _actor(), _year()
+    if request.method == "POST":
+        try:
+            closes_on = date.fromisoformat(request.form.get("closes_on", ""))
+            windows.set_window(
+                actor=actor, year=year, closes_on=closes_on, unit_id=request.form.get("unit_id", type=int) or None
+            )
+        except ValueError:
+            flash("请选择截止日期", "danger")
+        except ValidationFailed as error:
+            flash("；".join(map(str, error.details.values())) or error.message, "danger")
+        else:
+            flash("办理时间已更新", "success")
+        return redirect(url_for("registration.windows_admin", year=year))
+    return render_template(
+        "registration/windows.html",
+        year=year,
+        rows=windows.list_windows(actor=actor, year=year),
+        system=windows.window_for(year),
+        tree=unit_tree(actor, levels=2),
+    )
+
+
+@bp.route("/figures")
+@permission_required("registration.view")
+def figures():
+    own, children = queries.figures(actor=_actor(), year=_year(), unit_id=request.args.get("unit", type=int))
+    return render_template(
+        "registration/figures.html", own=own, children=children, year=_year(), tree=unit_tree(_actor(), levels=3)
+    )
+
+
+@bp.route("/figures.xlsx")
+@permission_required("registration.view")
+def figures_export():
+    year = _year()
+    content = queries.export_figures(actor=_actor(), year=year, unit_id=request.args.get("unit", type=int))
+    filename = f"registration-figures-{year}.xlsx"
+    return Response(
+        content,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

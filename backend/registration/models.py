@@ -1,0 +1,128 @@
+"""Registration windows, registrations, their timeline, and talks (约谈)."""
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db import BigId, UTCDateTime, utcnow
+from backend.extensions import db
+
+STATUS_LABELS = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "returned": "退回补正",
+    "approved": "已通过",
+    "overdue": "逾期未报",
+}
+CHANNEL_LABELS = {"online": "小程序", "onsite": "现场办理", "portal": "管理端", "system": "系统"}
+ACTION_LABELS = {
+    "draft_created": "创建草稿",
+    "submitted": "提交",
+    "resubmitted": "补正后重新提交",
+    "returned": "退回补正",
+    "approved": "审核通过",
+    "flagged": "记录关注事项并安排约谈",
+    "talk_held": "完成约谈",
+    "talk_cancelled": "取消约谈",
+    "overdue": "逾期未报",
+}
+
+
+class RegistrationWindow(db.Model):
+    """The window in force for a year: system-wide (unit_id NULL) or for one unit's subtree (an extension)."""
+
+    __tablename__ = "registration_window"
+    __table_args__ = (UniqueConstraint("year", "unit_id", name="uq_registration_window_year_unit"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int]
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    opens_on: Mapped[object] = mapped_column(Date)
+    closes_on: Mapped[object] = mapped_column(Date)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit = relationship("OrgUnit")
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (
+        UniqueConstraint("veteran_id", "year", name="uq_registration_veteran_year"),
+        Index("ix_registration_year_status", "year", "status"),
+        Index("ix_registration_unit_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    veteran_id: Mapped[int] = mapped_column(ForeignKey("veteran.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))  # the veteran's unit: data scope
+    year: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    form_version: Mapped[int] = mapped_column(default=1)
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    channel: Mapped[str] = mapped_column(String(16), default="online")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    return_reasons: Mapped[dict] = mapped_column(JSON, default=dict)  # {section: reason}
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    first_submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    veteran = relationship("Veteran", lazy="joined")
+    entered_by = relationship("Staff", foreign_keys=[entered_by_id])
+    reviewer = relationship("Staff", foreign_keys=[reviewer_id])
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+class RegistrationEvent(db.Model):
+    """The timeline: who, when, what, from which channel."""
+
+    __tablename__ = "registration_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(16))  # veteran | staff | system
+    actor_id: Mapped[int | None] = mapped_column(BigId)
+    actor_label: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Talk(db.Model):
+    """约谈 opened by a concern (苗头性问题): scheduled, then held with its outcome, or cancelled."""
+
+    __tablename__ = "registration_talk"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    concern: Mapped[str] = mapped_column(Text)
+    scheduled_at: Mapped[object] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | held | cancelled
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegistrationReminder(db.Model):
+    """One row per reminder sent, so each reminder goes out once however often the job runs."""
+
+    __tablename__ = "registration_reminder"
+    __table_args__ = (UniqueConstraint("veteran_id", "year", "kind", name="uq_registration_reminder_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    veteran_id: Mapped[int] = mapped_column(ForeignKey("veteran.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))  # opening | closing
+    sent_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,58 @@
+"""GET/PUT/DELETE /registrations/current, POST /registrations/current/submit, GET /registrations."""
+
+from flask_smorest import Blueprint
+
+from backend.registration import service as registration_service
+from miniprogram_api.docs import VETERAN_ERRORS, errors
+from miniprogram_api.registration.schemas import CurrentSchema, DraftSchema, PastListSchema
+from miniprogram_api.security import current_account, current_veteran
+
+bp = Blueprint("registration", __name__, description="年度确认登记")
+
+
+def _current():
+    return registration_service.current_view(veteran=current_veteran())
+
+
+@bp.route("/registrations/current", methods=["GET"])
+@bp.response(200, CurrentSchema)
+@errors(bp, *VETERAN_ERRORS)
+def get_current():
+    """本年度登记：办理时间、状态、内容（按上年度和出入境记录预填）、需补正的内容。"""
+    return _current()
+
+
+@bp.route("/registrations/current", methods=["PUT"])
+@bp.arguments(DraftSchema)
+@bp.response(200, CurrentSchema)
+@errors(bp, *VETERAN_ERRORS, "registration.window_closed", "registration.not_editable", "request.invalid")
+def save_draft(payload):
+    """保存草稿（办理时间内随时可保存；退回后只能修改被退回的登记项）。"""
+    registration_service.save_draft(account=current_account(), content=payload["content"])
+    return _current()
+
+
+@bp.route("/registrations/current", methods=["DELETE"])
+@bp.response(200, CurrentSchema)
+@errors(bp, *VETERAN_ERRORS, "registration.not_found", "registration.not_editable")
+def delete_draft():
+    """删除尚未提交的草稿。"""
+    registration_service.delete_draft(account=current_account())
+    return _current()
+
+
+@bp.route("/registrations/current/submit", methods=["POST"])
+@bp.response(200, CurrentSchema)
+@errors(bp, *VETERAN_ERRORS, "registration.window_closed", "registration.incomplete", "registration.not_editable")
+def submit():
+    """提交（或补正后重新提交）。缺项时 422，details 列出每个缺少的登记项。"""
+    registration_service.submit(account=current_account())
+    return _current()
+
+
+@bp.route("/registrations", methods=["GET"])
+@bp.response(200, PastListSchema)
+@errors(bp, *VETERAN_ERRORS)
+def list_past():
+    """历年登记记录。"""
+    return {"items": registration_service.history(veteran=current_veteran()), "next_cursor": None}

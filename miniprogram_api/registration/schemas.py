@@ -1,0 +1,55 @@
+"""Annual registration payloads. Section contents are validated by the backend's form (content.py)."""
+
+import marshmallow as ma
+
+SECTION_DOC = (
+    "登记内容，按登记项分组：party_life{participated,notes}、social_orgs{joined,organizations[]}、"
+    "trips_abroad{had_trips,trips[{destination,from,to}]}、rewards_punishments{has_any,details}、"
+    "employment{status,employer}、contact{phone,address}、declaration{agreed}"
+)
+
+
+class WindowSchema(ma.Schema):
+    year = ma.fields.Integer(required=True)
+    opens_on = ma.fields.Date(required=True)
+    closes_on = ma.fields.Date(required=True)
+    extended = ma.fields.Boolean(required=True)
+
+
+class CurrentSchema(ma.Schema):
+    year = ma.fields.Integer(required=True)
+    window = ma.fields.Nested(WindowSchema, required=True)
+    window_open = ma.fields.Boolean(required=True)
+    status = ma.fields.String(
+        required=True, metadata={"description": "not_started | draft | submitted | returned | approved | overdue"}
+    )
+    registration_id = ma.fields.Integer(allow_none=True)
+    form_version = ma.fields.Integer(required=True)
+    content = ma.fields.Dict(required=True, metadata={"description": SECTION_DOC})
+    return_reasons = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        required=True,
+        metadata={"description": "退回补正时，每个需修改的登记项及原因"},
+    )
+    sections = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
+    submitted_at = ma.fields.AwareDateTime(allow_none=True)
+    prefilled_from_year = ma.fields.Integer(allow_none=True)
+
+
+class DraftSchema(ma.Schema):
+    content = ma.fields.Dict(required=True, metadata={"description": SECTION_DOC})
+
+
+class PastSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    year = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    channel = ma.fields.String(required=True)
+    submitted_at = ma.fields.AwareDateTime(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class PastListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PastSchema), required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True)

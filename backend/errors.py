@@ -120,4 +120,7 @@ CODES = {
     "registration.not_found": 404,
     "registration.changed": 409,
     "registration.talk_not_found": 404,
+    "registration.attachment_rejected": 422,
+    "registration.attachment_not_found": 404,
+    "registration.too_many_attachments": 409,
 }

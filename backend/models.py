@@ -6,6 +6,7 @@ from backend.inbox.models import InboxMessage  # noqa: F401
 from backend.orgs.models import OrgUnit  # noqa: F401
 from backend.registration.models import (  # noqa: F401
     Registration,
+    RegistrationAttachment,
     RegistrationEvent,
     RegistrationReminder,
     RegistrationWindow,

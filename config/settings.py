@@ -110,7 +110,8 @@ class Base:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_TIME_LIMIT = None  # bounded by the session lifetime instead
 
-    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)  # uploads raise it per request (attachments)
+    UPLOAD_DIR = env("UPLOAD_DIR")  # shared storage in production; instance/uploads by default
     BOOTSTRAP_SERVE_LOCAL = True
     FORCE_HTTPS = env_bool("FORCE_HTTPS", False)
 
@@ -173,6 +174,7 @@ class Production(Base):
         "SECRET_KEY",
         "WECHAT_SECRET",
         "WECHAT_PUSH_TOKEN",
+        "UPLOAD_DIR",
         "JWT_SECRET_KEY",
         "PII_ENCRYPTION_KEY",
         "PII_HMAC_KEY",

@@ -39,6 +39,9 @@ def register_blueprints(api):
         (inbox_bp, requires_veteran),
         (registration_bp, requires_veteran),
     )
+    from miniprogram_api.registration.routes import raise_upload_limit
+
+    api._app.before_request(raise_upload_limit)
     for bp, auth in blueprints:
         api.register_blueprint(bp, url_prefix="/v1")
         # The auth choice is bound per app (not on the shared blueprint object), so several apps can be built.

@@ -36,7 +36,12 @@ def is_postgres():
 
 def make_config(database_url, **overrides):
     """A Test configuration class bound to `database_url`."""
-    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **overrides}
+    attrs = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "UPLOAD_DIR": os.path.join(_SQLITE_DIR, "uploads"),
+        **overrides,
+    }
     return type("TestConfig", (Test,), attrs)
 
 

@@ -146,7 +146,22 @@ def _add_registration_objects(w):
             created_by_id=w.staff_x.id,
         )
         db.session.add(talk)
-    w.objects.update(registration=reg, talk=talk)
+        from backend.registration.attachments import storage_dir
+        from backend.registration.models import RegistrationAttachment
+
+        stored = f"{unique('matrix')}.pdf"
+        (storage_dir() / stored).write_bytes(b"%PDF-1.4 matrix")
+        attachment = RegistrationAttachment(
+            registration_id=draft.id,
+            section="employment",
+            stored_name=stored,
+            content_type="application/pdf",
+            size=15,
+            sha256="0" * 64,
+            display_name="a.pdf",
+        )
+        db.session.add(attachment)
+    w.objects.update(registration=reg, talk=talk, attachment=attachment)
 
 
 _ID_SEQ = itertools.count(1)

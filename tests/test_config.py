@@ -19,6 +19,7 @@ SECRETS = {
     "WECHAT_SECRET": "w" * 32,
     "WECHAT_PUSH_TOKEN": "t" * 32,
     "WECHAT_PUSH_AES_KEY": "a" * 43,
+    "UPLOAD_DIR": "/srv/shared/uploads",
 }
 
 

@@ -1,6 +1,7 @@
 """年度确认: the review queue, a submission beside last year's, approve / return / flag, talks, on-site entry."""
 
 from datetime import date
+from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,8 +10,8 @@ from admin_portal.orgs.tree import unit_tree
 from admin_portal.registration import forms
 from admin_portal.security import permission_required
 from backend.errors import RuleViolation, ValidationFailed
+from backend.registration import attachments, queries, review, windows
 from backend.registration import content as sections
-from backend.registration import queries, review, windows
 from backend.registration import service as registration_service
 from backend.registration.models import ACTION_LABELS, CHANNEL_LABELS
 from backend.veterans import service as veterans_service
@@ -84,6 +85,7 @@ def detail(registration_id, status=200):
         talks=review.list_talks(actor=actor, registration_id=reg.id),
         channels=CHANNEL_LABELS,
         actions=ACTION_LABELS,
+        attachments=attachments.list_attachments(reg.id),
         can_review=actor.can("registration.review") and reg.status == "submitted",
         can_flag=actor.can("registration.review") and reg.status != "draft",
     ), status
@@ -102,6 +104,17 @@ def _act(registration_id, action, success):
     else:
         flash(success, "success")
     return redirect(url_for("registration.detail", registration_id=registration_id))
+
+
+@bp.route("/attachments/<id:attachment_id>")
+@permission_required("registration.view")
+def download_attachment(attachment_id):
+    data, content_type, name = attachments.open_for_staff(actor=_actor(), attachment_id=attachment_id)
+    response = Response(data, mimetype=content_type)
+    # Server-set disposition with an RFC 5987 encoded name; never rendered inline as HTML.
+    response.headers["Content-Disposition"] = f"attachment; filename=\"attachment\"; filename*=UTF-8''{quote(name)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/<id:registration_id>/approve", methods=["POST"])

@@ -126,3 +126,19 @@ class RegistrationReminder(db.Model):
     year: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))  # opening | closing
     sent_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegistrationAttachment(db.Model):
+    """A proof file; stored under `stored_name` (server-made), never under anything the user sent."""
+
+    __tablename__ = "registration_attachment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str] = mapped_column(String(32))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -100,7 +100,16 @@ def current_view(*, veteran, now=None):
         "sections": forms.SECTIONS,
         "submitted_at": reg.submitted_at if reg else None,
         "prefilled_from_year": previous.year if previous and not reg else None,
+        "attachments": _attachments(reg),
     }
+
+
+def _attachments(reg):
+    if reg is None:
+        return []
+    from backend.registration.attachments import list_attachments
+
+    return list_attachments(reg.id)
 
 
 def _editable_sections(reg):

@@ -1,10 +1,19 @@
 """GET/PUT/DELETE /registrations/current, POST /registrations/current/submit, GET /registrations."""
 
+from flask import request
 from flask_smorest import Blueprint
 
+from backend.registration import attachments
 from backend.registration import service as registration_service
 from miniprogram_api.docs import VETERAN_ERRORS, errors
-from miniprogram_api.registration.schemas import CurrentSchema, DraftSchema, PastListSchema
+from miniprogram_api.registration.schemas import (
+    AttachmentSchema,
+    CurrentSchema,
+    DraftSchema,
+    PastListSchema,
+    UploadFileSchema,
+    UploadFormSchema,
+)
 from miniprogram_api.security import current_account, current_veteran
 
 bp = Blueprint("registration", __name__, description="年度确认登记")
@@ -56,3 +65,44 @@ def submit():
 def list_past():
     """历年登记记录。"""
     return {"items": registration_service.history(veteran=current_veteran()), "next_cursor": None}
+
+
+@bp.route("/registrations/current/attachments", methods=["POST"])
+@bp.arguments(UploadFormSchema, location="form")
+@bp.arguments(UploadFileSchema, location="files")
+@bp.response(201, AttachmentSchema)
+@errors(
+    bp,
+    *VETERAN_ERRORS,
+    "registration.attachment_rejected",
+    "registration.too_many_attachments",
+    "registration.window_closed",
+    "registration.not_editable",
+    "request.too_large",
+)
+def upload_attachment(form, files):
+    """上传证明材料（multipart/form-data：section、file）。按文件内容校验类型，文件名由服务器生成。"""
+    upload = files["file"]
+    return attachments.add_attachment(
+        account=current_account(),
+        section=form["section"],
+        filename=getattr(upload, "filename", None),
+        data=upload.read(attachments.MAX_BYTES + 1),
+    )
+
+
+@bp.route("/registrations/current/attachments/<id:attachment_id>", methods=["DELETE"])
+@bp.response(200, CurrentSchema)
+@errors(
+    bp, *VETERAN_ERRORS, "registration.attachment_not_found", "registration.not_editable", "registration.window_closed"
+)
+def delete_attachment(attachment_id):
+    """删除本人尚可修改的证明材料。"""
+    attachments.delete_attachment(account=current_account(), attachment_id=attachment_id)
+    return _current()
+
+
+def raise_upload_limit():
+    """Uploads may carry up to 5 MB; every other request keeps the 1 MB body limit."""
+    if request.endpoint == "registration.upload_attachment":
+        request.max_content_length = attachments.MAX_BYTES + 64 * 1024

@@ -16,6 +16,28 @@ class WindowSchema(ma.Schema):
     extended = ma.fields.Boolean(required=True)
 
 
+class AttachmentSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    section = ma.fields.String(required=True)
+    display_name = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+
+
+class UploadFormSchema(ma.Schema):
+    section = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "所属登记项，如 employment、rewards_punishments"},
+    )
+
+
+class UploadFileSchema(ma.Schema):
+    file = ma.fields.Raw(
+        required=True, metadata={"type": "string", "format": "binary", "description": "JPG、PNG 或 PDF，不超过5MB"}
+    )
+
+
 class CurrentSchema(ma.Schema):
     year = ma.fields.Integer(required=True)
     window = ma.fields.Nested(WindowSchema, required=True)
@@ -35,6 +57,7 @@ class CurrentSchema(ma.Schema):
     sections = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     prefilled_from_year = ma.fields.Integer(allow_none=True)
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), required=True)
 
 
 class DraftSchema(ma.Schema):

@@ -55,6 +55,7 @@ class Cell:
     public: bool = False  # any answer but 401/403/404/5xx counts as allow (login, logout, static files)
     notes: str = ""
     token: str = "access"  # API: which of the principal's tokens to send
+    multipart: bool = False
 
 
 def _x1(w):
@@ -211,6 +212,20 @@ MATRIX = {
         notes="each has a full draft: 200 in the window, 409 outside",
     ),
     ("api", "registration.list_past", "GET"): Cell("GET", "/v1/registrations", VETERANS),
+    ("api", "registration.upload_attachment", "POST"): Cell(
+        "POST",
+        "/v1/registrations/current/attachments",
+        VETERANS,
+        multipart=True,
+        data=lambda w: {"section": "employment", "file": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")},
+        notes="201 in the window, 409 outside: both past authorization",
+    ),
+    ("api", "registration.delete_attachment", "DELETE"): Cell(
+        "DELETE", lambda w: f"/v1/registrations/current/attachments/{w.attachment.id}", ("veteran_a",)
+    ),
+    ("portal", "registration.download_attachment", "GET"): Cell(
+        "GET", lambda w: f"/registration/attachments/{w.attachment.id}", REG_VIEWERS_OF_X
+    ),
     # --- mini program API ---
     ("api", "api-docs.openapi_json", "GET"): Cell("GET", "/openapi.json", EVERYONE, public=True),
     ("api", "system.health", "GET"): Cell("GET", "/v1/health", EVERYONE, public=True),
@@ -320,7 +335,10 @@ def test_matrix_cell(route, principal, world, portal_app, api_app, monkeypatch, 
         if principal in VETERANS:
             headers["Authorization"] = f"Bearer {tokens[principal][cell.token + '_token']}"
     data = _resolve(cell.data, world)
-    kwargs = {"json": data} if app_name == "api" and isinstance(data, dict) else {"data": data}
+    if app_name == "api" and isinstance(data, dict) and not cell.multipart:
+        kwargs = {"json": data}
+    else:
+        kwargs = {"data": data}
     response = raw.open(_resolve(cell.url, world), method=cell.method, headers=headers, **kwargs)
     expected = "allow" if principal in cell.allowed else "deny"
     response.get_data()

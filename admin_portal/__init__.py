@@ -27,6 +27,7 @@ def register_blueprints(app):
     from admin_portal.registration.views import bp as registration_bp
     from admin_portal.security import requires_no_login, requires_staff_login
     from admin_portal.staff.views import bp as staff_bp
+    from admin_portal.travel.views import bp as travel_bp
     from admin_portal.veterans.views import bp as veterans_bp
 
     blueprints = (
@@ -37,6 +38,7 @@ def register_blueprints(app):
         (audit_bp, "/audit", requires_staff_login),
         (veterans_bp, "/veterans", requires_staff_login),
         (registration_bp, "/registration", requires_staff_login),
+        (travel_bp, "/travel", requires_staff_login),
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

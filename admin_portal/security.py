@@ -20,6 +20,7 @@ NAV = [
     ("home.index", "工作台", None),
     ("registration.index", "年度确认", "registration.view"),
     ("veterans.index", "退役军人", "veterans.view"),
+    ("travel.index", "出入境", "travel.view"),
     ("veterans.coverage", "覆盖率", "veterans.view"),
     ("orgs.index", "组织机构", "orgs.view"),
     ("staff.index", "工作人员", "staff.view"),

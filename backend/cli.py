@@ -16,8 +16,10 @@ def init_app(app):
     def run_jobs():
         """Run the scheduled jobs once now (they are idempotent): overdue registrations, reminders."""
         from backend.registration import jobs
+        from backend.travel import jobs as travel_jobs
 
-        click.echo(f"overdue marked: {jobs.mark_overdue()}, reminders sent: {jobs.send_reminders()}")
+        click.echo(f"registrations overdue: {jobs.mark_overdue()}, reminders sent: {jobs.send_reminders()}, "
+                   f"trips overdue: {travel_jobs.mark_overdue()}")
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
@@ -40,9 +42,11 @@ def init_app(app):
             click.echo(f"\n  Fake WeChat:      {fake_base} (see README, 'Acting as the phone')")
         if current_app.config["APP_ENV"] == "development":  # no beat in the embedded setup: catch up once at start
             from backend.registration import jobs
+            from backend.travel import jobs as travel_jobs
 
             jobs.mark_overdue()
             jobs.send_reminders()
+            travel_jobs.mark_overdue()
         click.echo(f"\n  管理端 (portal):  {base}/")
         click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()

@@ -123,4 +123,7 @@ CODES = {
     "registration.attachment_rejected": 422,
     "registration.attachment_not_found": 404,
     "registration.too_many_attachments": 409,
+    "travel.consent_required": 409,
+    "travel.not_found": 404,
+    "travel.invalid_state": 409,
 }

@@ -14,4 +14,5 @@ from backend.registration.models import (  # noqa: F401
 )
 from backend.staff.models import Staff, StaffRole  # noqa: F401
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent  # noqa: F401
+from backend.travel.models import TravelConsent, Trip, TripEvent  # noqa: F401
 from backend.veterans.models import ImportJob, Veteran, VeteranHistory  # noqa: F401

@@ -57,3 +57,15 @@ def mask_id_number(value):
 def mask_phone(value):
     """138****0000"""
     return f"{value[:3]}****{value[-4:]}" if value and len(value) == 11 else "****"
+
+
+def encrypt_json(data, *, context):
+    import json
+
+    return encrypt(json.dumps(data, ensure_ascii=False, sort_keys=True), context=context)
+
+
+def decrypt_json(token, *, context):
+    import json
+
+    return json.loads(decrypt(token, context=context))

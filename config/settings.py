@@ -63,8 +63,9 @@ class Base:
     CELERY_BEAT_SCHEDULE = {
         "registration-mark-overdue": {"task": "registration.mark_overdue", "schedule": 3600.0},
         "registration-send-reminders": {"task": "registration.send_reminders", "schedule": 3600.0},
+        "travel-mark-overdue": {"task": "travel.mark_overdue", "schedule": 3600.0},
     }
-    CELERY_TASK_MODULES = ["backend.veterans.tasks", "backend.registration.tasks"]
+    CELERY_TASK_MODULES = ["backend.veterans.tasks", "backend.registration.tasks", "backend.travel.tasks"]
 
     REDIS_URL = env("REDIS_URL")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")

@@ -27,6 +27,7 @@ def register_blueprints(api):
     from miniprogram_api.security import requires_account, requires_no_auth, requires_veteran
     from miniprogram_api.subscriptions.routes import bp as subscriptions_bp
     from miniprogram_api.system.routes import bp as system_bp
+    from miniprogram_api.travel.routes import bp as travel_bp
     from miniprogram_api.wechat.routes import bp as wechat_bp
 
     blueprints = (
@@ -38,6 +39,7 @@ def register_blueprints(api):
         (me_bp, requires_veteran),
         (inbox_bp, requires_veteran),
         (registration_bp, requires_veteran),
+        (travel_bp, requires_veteran),
     )
     from miniprogram_api.registration.routes import raise_upload_limit
 

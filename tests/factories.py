@@ -162,6 +162,41 @@ def _add_registration_objects(w):
         )
         db.session.add(attachment)
     w.objects.update(registration=reg, talk=talk, attachment=attachment)
+    _add_trip(w, year)
+
+
+def _add_trip(w, year):
+    """A planned trip of veteran A leaving today (CST), with A's consent."""
+    from datetime import timedelta
+
+    from backend.registration.windows import today_cst
+    from backend.travel.models import TravelConsent, Trip
+    from backend.travel.service import NOTICE_VERSION
+
+    today = today_cst()
+    with transaction():
+        consent = TravelConsent(veteran_id=w.veteran.id, notice_version=NOTICE_VERSION, channel="online")
+        db.session.add(consent)
+        db.session.flush()
+        trip = Trip(
+            veteran_id=w.veteran.id,
+            unit_id=w.veteran.unit_id,
+            consent_id=consent.id,
+            status="planned",
+            document_type="passport",
+            channel="online",
+        )
+        trip.seal(
+            {
+                "destination": "JP",
+                "purpose": "tourism",
+                "purpose_note": "",
+                "planned_departure": today,
+                "planned_return": today + timedelta(days=5),
+            }
+        )
+        db.session.add(trip)
+    w.objects["trip"] = trip
 
 
 _ID_SEQ = itertools.count(1)

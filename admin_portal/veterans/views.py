@@ -109,6 +109,7 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         can_reveal=actor.can("veterans.reveal"),
         wechat_account=accounts_service.find_account_of(veteran.id),
         can_enter_registration=actor.can("registration.enter"),
+        can_record_travel=actor.can("travel.record"),
     ), status
 
 

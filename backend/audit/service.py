@@ -50,6 +50,11 @@ ACTION_LABELS = {
     "registration.overdue": "逾期未报",
     "registration.window": "设置办理时间",
     "registration.export": "导出确认进度",
+    "registration.attachment_download": "下载证明材料",
+    "travel.consent": "出入境单独同意",
+    "travel.reported": "出行报备",
+    "travel.view": "查看出行详情",
+    "travel.export": "导出出入境报备",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

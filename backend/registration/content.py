@@ -113,10 +113,13 @@ def missing_sections(content):
     return missing
 
 
-def prefill(last_year_content, veteran):
-    """Start from last year's approved answers (not the declaration) and the record's contact details."""
+def prefill(last_year_content, veteran, trips=None):
+    """Start from last year's approved answers (not the declaration), the record's contact details, and the trips
+    abroad reported since the start of last year."""
     content = {k: v for k, v in (last_year_content or {}).items() if k in SECTIONS and k != "declaration"}
     content["contact"] = {"phone": veteran.phone or "", "address": veteran.address or ""}
+    if trips is not None:
+        content["trips_abroad"] = {"had_trips": bool(trips), "trips": trips}
     return content
 
 

@@ -86,7 +86,11 @@ def current_view(*, veteran, now=None):
     window = window_for(today.year, veteran.grid or veteran.station)
     reg = find_registration(veteran.id, today.year)
     previous = last_approved(veteran.id, today.year)
-    content = reg.content if reg else forms.prefill(previous.content if previous else None, veteran)
+    content = (
+        reg.content
+        if reg
+        else forms.prefill(previous.content if previous else None, veteran, _trips(veteran, today.year))
+    )
     status = reg.status if reg else ("not_started" if window.is_open(today) or today < window.opens_on else "overdue")
     return {
         "year": today.year,
@@ -110,6 +114,12 @@ def _attachments(reg):
     from backend.registration.attachments import list_attachments
 
     return list_attachments(reg.id)
+
+
+def _trips(veteran, year):
+    from backend.travel.service import trips_for_registration
+
+    return trips_for_registration(veteran.id, year)
 
 
 def _editable_sections(reg):
@@ -136,7 +146,7 @@ def _new_registration(veteran, year, channel, entered_by=None):
         year=year,
         status="draft",
         form_version=forms.FORM_VERSION,
-        content=forms.prefill(previous.content if previous else None, veteran),
+        content=forms.prefill(previous.content if previous else None, veteran, _trips(veteran, year)),
         channel=channel,
         entered_by_id=getattr(entered_by, "id", None),
         return_reasons={},

@@ -27,6 +27,8 @@ PERMISSIONS = {
     "registration.enter": "现场录入年度确认登记",
     "registration.review": "审核年度确认登记、约谈",
     "registration.windows": "设置年度确认办理时间",
+    "travel.view": "查看出入境报备",
+    "travel.record": "代为登记出入境报备、记录跟进情况",
 }
 
 ROLE_PERMISSIONS = {
@@ -37,6 +39,8 @@ ROLE_PERMISSIONS = {
         "veterans.import",
         "registration.view",
         "registration.enter",
+        "travel.view",
+        "travel.record",
     },
     "center_reviewer": {
         "orgs.view",
@@ -47,8 +51,10 @@ ROLE_PERMISSIONS = {
         "registration.view",
         "registration.enter",
         "registration.review",
+        "travel.view",
+        "travel.record",
     },
-    "supervisor": {"orgs.view", "veterans.view", "registration.view"},
+    "supervisor": {"orgs.view", "veterans.view", "registration.view", "travel.view"},
     "sys_admin": {"orgs.view", "orgs.manage", "staff.view", "registration.windows"},
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},

@@ -7,60 +7,27 @@ Principals (tests/factories.py build_world): X and Y are sibling counties under 
 station X1 under X. Administrators and the auditor sit at the province; *_y administrators sit at Y.
 """
 
-import hashlib
 import io
-from dataclasses import dataclass
 
 import pytest
 
+from tests.authz.cells import (
+    EVERYONE,
+    ORG_VIEWERS_OF_X,
+    PRINCIPALS,
+    REG_VIEWERS_OF_X,
+    STAFF,
+    TRAVEL_VIEWERS_OF_X,
+    VETERAN_VIEWERS_OF_X,
+    VETERANS,
+    Cell,
+    _in_days,
+    _signed,
+    _year,
+)
 from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
 from tests.helpers import PortalClient
 from tests.veterans.test_import import sheet_bytes
-
-PRINCIPALS = (
-    "anonymous",
-    "staff_x",
-    "staff_y",
-    "supervisor_parent",
-    "auditor",
-    "sys_admin",
-    "security_admin",
-    "sys_admin_y",
-    "security_admin_y",
-    "veteran_a",
-    "veteran_b",
-)
-VETERANS = ("veteran_a", "veteran_b")
-STAFF = tuple(p for p in PRINCIPALS if p != "anonymous" and p not in VETERANS)
-EVERYONE = PRINCIPALS
-ORG_VIEWERS_OF_X = ("staff_x", "supervisor_parent", "auditor", "sys_admin", "security_admin")
-VETERAN_VIEWERS_OF_X = ("staff_x", "supervisor_parent")
-REG_VIEWERS_OF_X = ("staff_x", "supervisor_parent")
-
-
-def _year():
-    from backend.registration.windows import today_cst
-
-    return today_cst().year
-
-
-@dataclass
-class Cell:
-    """How to call one route, and who may."""
-
-    method: str
-    url: object  # str or callable(world) -> str
-    allowed: tuple
-    data: object = None  # dict or callable(world) -> dict
-    public: bool = False  # any answer but 401/403/404/5xx counts as allow (login, logout, static files)
-    notes: str = ""
-    token: str = "access"  # API: which of the principal's tokens to send
-    multipart: bool = False
-
-
-def _x1(w):
-    return w.x1.id
-
 
 MATRIX = {
     # --- portal ---
@@ -226,6 +193,54 @@ MATRIX = {
     ("portal", "registration.download_attachment", "GET"): Cell(
         "GET", lambda w: f"/registration/attachments/{w.attachment.id}", REG_VIEWERS_OF_X
     ),
+    ("portal", "travel.index", "GET"): Cell("GET", lambda w: f"/travel/?unit={w.x.id}", TRAVEL_VIEWERS_OF_X),
+    ("portal", "travel.detail", "GET"): Cell("GET", lambda w: f"/travel/{w.trip.id}", TRAVEL_VIEWERS_OF_X),
+    ("portal", "travel.note", "POST"): Cell(
+        "POST", lambda w: f"/travel/{w.trip.id}/note", ("staff_x",), data={"note": "已联系"}
+    ),
+    ("portal", "travel.export", "GET"): Cell(
+        "GET", lambda w: f"/travel/export.xlsx?unit={w.x.id}", TRAVEL_VIEWERS_OF_X
+    ),
+    ("portal", "travel.record", "GET"): Cell("GET", lambda w: f"/travel/record/{w.veteran.id}", ("staff_x",)),
+    ("portal", "travel.record", "POST"): Cell(
+        "POST",
+        lambda w: f"/travel/record/{w.veteran.id}",
+        ("staff_x",),
+        data=lambda w: {
+            "channel": "counter",
+            "consent": "1",
+            "destination": "TH",
+            "purpose": "family",
+            "document_type": "passport",
+            "planned_departure": _in_days(3),
+            "planned_return": _in_days(9),
+        },
+    ),
+    ("api", "travel.consent_status", "GET"): Cell("GET", "/v1/travels/consent", VETERANS),
+    ("api", "travel.give_consent", "POST"): Cell(
+        "POST", "/v1/travels/consent", VETERANS, data={"notice_version": "2026-1"}
+    ),
+    ("api", "travel.list_trips", "GET"): Cell("GET", "/v1/travels", VETERANS),
+    ("api", "travel.report", "POST"): Cell(
+        "POST",
+        "/v1/travels",
+        VETERANS,
+        notes="veteran B has not consented: 409, past authorization",
+        data=lambda w: {
+            "destination": "KR",
+            "purpose": "tourism",
+            "document_type": "passport",
+            "planned_departure": _in_days(3),
+            "planned_return": _in_days(9),
+        },
+    ),
+    ("api", "travel.depart", "POST"): Cell(
+        "POST", lambda w: f"/v1/travels/{w.trip.id}/depart", ("veteran_a",), data={}
+    ),
+    ("api", "travel.report_return", "POST"): Cell(
+        "POST", lambda w: f"/v1/travels/{w.trip.id}/return", ("veteran_a",), data=lambda w: {"returned_on": _in_days(0)}
+    ),
+    ("api", "travel.cancel", "POST"): Cell("POST", lambda w: f"/v1/travels/{w.trip.id}/cancel", ("veteran_a",)),
     # --- mini program API ---
     ("api", "api-docs.openapi_json", "GET"): Cell("GET", "/openapi.json", EVERYONE, public=True),
     ("api", "system.health", "GET"): Cell("GET", "/v1/health", EVERYONE, public=True),
@@ -267,11 +282,6 @@ MATRIX = {
     ("api", "inbox.unread_count", "GET"): Cell("GET", "/v1/inbox/unread-count", VETERANS),
     ("api", "inbox.mark_read", "POST"): Cell("POST", lambda w: f"/v1/inbox/{w.message_a.id}/read", ("veteran_a",)),
 }
-
-
-def _signed(token="demo-push-token", timestamp="1714036504", nonce="1514711492"):
-    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-    return f"signature={signature}&timestamp={timestamp}&nonce={nonce}"
 
 
 def registered_routes(portal_app, api_app):

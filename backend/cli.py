@@ -18,8 +18,10 @@ def init_app(app):
         from backend.registration import jobs
         from backend.travel import jobs as travel_jobs
 
-        click.echo(f"registrations overdue: {jobs.mark_overdue()}, reminders sent: {jobs.send_reminders()}, "
-                   f"trips overdue: {travel_jobs.mark_overdue()}")
+        click.echo(
+            f"registrations overdue: {jobs.mark_overdue()}, reminders sent: {jobs.send_reminders()}, "
+            f"trips overdue: {travel_jobs.mark_overdue()}"
+        )
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")

@@ -77,6 +77,9 @@ class Base:
     WECHAT_SECRET = env("WECHAT_SECRET", "demo-secret")
     WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN", "demo-push-token")
     WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")  # 43 characters
+    # Plain-mode signatures do not cover the body: production accepts safe mode only, with a fresh timestamp.
+    WECHAT_PUSH_REQUIRE_AES = env_bool("WECHAT_PUSH_REQUIRE_AES", False)
+    WECHAT_PUSH_MAX_AGE = int(env("WECHAT_PUSH_MAX_AGE")) if env("WECHAT_PUSH_MAX_AGE") else None
     # The subscribe-message templates, as configured in the mini program admin. One-time unless long_term.
     WECHAT_TEMPLATES = [
         {
@@ -168,6 +171,8 @@ class Production(Base):
     WECHAT_SECRET = env("WECHAT_SECRET")
     WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN")
     WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY")
+    WECHAT_PUSH_REQUIRE_AES = env_bool("WECHAT_PUSH_REQUIRE_AES", True)
+    WECHAT_PUSH_MAX_AGE = int(env("WECHAT_PUSH_MAX_AGE", "300"))
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", True)
 

@@ -10,8 +10,8 @@ def _lines(text):
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def onsite_content(form):
-    """The on-site entry form -> registration content (every section)."""
+def onsite_content(form, existing=None):
+    """The on-site entry form -> registration content (every section). A blank phone keeps the existing one."""
     trips = []
     for line in _lines(form.get("trips")):
         parts = [p.strip() for p in line.replace("，", ",").split(",")]
@@ -34,7 +34,10 @@ def onsite_content(form):
             "details": form.get("rewards", ""),
         },
         "employment": {"status": form.get("employment_status", ""), "employer": form.get("employer", "")},
-        "contact": {"phone": form.get("phone", ""), "address": form.get("address", "")},
+        "contact": {
+            "phone": form.get("phone") or ((existing or {}).get("contact") or {}).get("phone", ""),
+            "address": form.get("address", ""),
+        },
     }
     if form.get("declaration") == "1":
         content["declaration"] = {"agreed": True}

@@ -183,13 +183,14 @@ def onsite(veteran_id):
     veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
     year = windows.today_cst().year
     reg = registration_service.find_registration(veteran.id, year)
+    content = reg.content if reg else registration_service.current_view(veteran=veteran)["content"]
     errors = {}
     if request.method == "POST":
         try:
             reg = registration_service.enter_onsite(
                 actor=actor,
                 veteran_id=veteran.id,
-                content=forms.onsite_content(request.form),
+                content=forms.onsite_content(request.form, content),
                 submit_now=request.form.get("action") == "submit",
             )
         except (ValidationFailed, RuleViolation) as error:

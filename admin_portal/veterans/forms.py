@@ -30,8 +30,12 @@ class VeteranForm(FlaskForm):
 
 
 class VeteranEditForm(VeteranForm):
+    """Editing never shows the full ID number or phone: blank keeps the stored value, a new value replaces it."""
+
     station_id = None
     grid_id = None
+    id_number = StringField("身份证号（如需更正请填写完整号码，留空不变）", validators=[Optional()])
+    phone = StringField("手机号（如需更换请填写，留空不变）", validators=[Optional()])
 
 
 class MoveForm(FlaskForm):

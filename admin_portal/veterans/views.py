@@ -40,7 +40,7 @@ def index():
         grid_id=_int_arg("grid"),
         status=request.args.get("status") or None,
         name=(request.args.get("name") or "").strip()[:64] or None,
-        id_number=(request.args.get("id_number") or "").strip()[:18] or None,
+        id_index=(request.args.get("idx") or "").strip()[:64] or None,
     )
     search_error = None
     try:
@@ -62,6 +62,18 @@ def index():
         can_edit=actor.can("veterans.edit"),
         can_import=actor.can("veterans.import"),
     )
+
+
+@bp.route("/search", methods=["POST"])
+@permission_required("veterans.view")
+def search():
+    """Search by full ID number: POSTed, then redirected with its HMAC, so the number stays out of URLs and logs."""
+    args = {k: v for k, v in request.form.items() if k in ("unit", "grid", "status", "name") and v}
+    try:
+        args["idx"] = queries.search_index(request.form.get("id_number", "")[:20])
+    except ValidationFailed as error:
+        flash("；".join(error.details.values()) or error.message, "warning")
+    return redirect(url_for("veterans.index", **args))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -136,11 +148,13 @@ def edit(veteran_id):
     veteran = veterans_service.get_veteran(actor=_actor(), veteran_id=veteran_id, permission="veterans.edit")
     form = VeteranEditForm(obj=veteran) if request.method == "GET" else VeteranEditForm()
     if request.method == "GET":
-        form.id_number.data = veteran.id_number
-        form.phone.data = veteran.phone
+        form.id_number.data, form.phone.data = "", ""
+    form.id_number.render_kw = {"placeholder": veteran.id_number_masked}
+    form.phone.render_kw = {"placeholder": veteran.phone_masked or "未登记"}
     if form.validate_on_submit():
+        fields = {k: v for k, v in _fields(form).items() if k not in ("id_number", "phone") or v}
         try:
-            veterans_service.update_veteran(actor=_actor(), veteran_id=veteran.id, **_fields(form))
+            veterans_service.update_veteran(actor=_actor(), veteran_id=veteran.id, **fields)
         except (ValidationFailed, RuleViolation) as error:
             apply_error(form, error)
         else:

@@ -116,10 +116,17 @@ def bind(*, account, name, id_number, phone_code):
     try:
         with transaction():
             account = db.session.scalars(
-                select(WechatAccount).where(WechatAccount.id == account.id).with_for_update(of=WechatAccount)
+                select(WechatAccount)
+                .where(WechatAccount.id == account.id)
+                .with_for_update(of=WechatAccount)
+                .execution_options(populate_existing=True)  # the values as locked, not as loaded earlier
             ).one()
             veteran = _match(name, id_number, phone)
-            if veteran is None:
+            if account.veteran_id:
+                outcome = AlreadyBound
+            elif account.bind_locked_until and account.bind_locked_until > now:
+                outcome = BindLocked
+            elif veteran is None:
                 account.bind_failures += 1
                 outcome = BindMismatch
                 if account.bind_failures >= current_app.config.get("BIND_LOCK_AFTER_FAILURES", 5):

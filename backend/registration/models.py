@@ -3,6 +3,7 @@
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backend import pii
 from backend.db import BigId, UTCDateTime, utcnow
 from backend.extensions import db
 
@@ -13,6 +14,7 @@ STATUS_LABELS = {
     "approved": "已通过",
     "overdue": "逾期未报",
 }
+CONTENT_CONTEXT = "registration.content"
 CHANNEL_LABELS = {"online": "小程序", "onsite": "现场办理", "portal": "管理端", "system": "系统"}
 ACTION_LABELS = {
     "draft_created": "创建草稿",
@@ -58,7 +60,8 @@ class Registration(db.Model):
     year: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="draft")
     form_version: Mapped[int] = mapped_column(default=1)
-    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The answers (contact phone, trips abroad, ...) sealed with AES-GCM; read and write through `content`.
+    content_sealed: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16), default="online")
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     return_reasons: Mapped[dict] = mapped_column(JSON, default=dict)  # {section: reason}
@@ -76,6 +79,14 @@ class Registration(db.Model):
     reviewer = relationship("Staff", foreign_keys=[reviewer_id])
 
     __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def content(self):
+        return pii.decrypt_json(self.content_sealed, context=CONTENT_CONTEXT) if self.content_sealed else {}
+
+    @content.setter
+    def content(self, value):
+        self.content_sealed = pii.encrypt_json(value or {}, context=CONTENT_CONTEXT)
 
     @property
     def status_label(self):

@@ -134,9 +134,10 @@ def flag_concern(*, actor, registration_id, concern, scheduled_at, place):
     return talk
 
 
-def get_talk(*, actor, talk_id):
+def get_talk(*, actor, talk_id, lock=False):
     """A talk whose registration is in the actor's scope. :raises TalkNotFound:"""
-    talk = db.session.get(Talk, int(talk_id))
+    query = select(Talk).where(Talk.id == int(talk_id))
+    talk = db.session.scalars(query.with_for_update(of=Talk) if lock else query).first()
     if talk is None:
         raise TalkNotFound()
     try:
@@ -152,7 +153,7 @@ def record_talk(*, actor, talk_id, outcome, held=True):
     if held and not outcome:
         raise ValidationFailed(details={"outcome": "请填写约谈情况"})
     with transaction():
-        talk = get_talk(actor=actor, talk_id=talk_id)
+        talk = get_talk(actor=actor, talk_id=talk_id, lock=True)
         reg = get_for_staff(actor=actor, registration_id=talk.registration_id, permission="registration.review")
         if talk.status != "scheduled":
             raise RegistrationChanged(details={"talk": talk.status})

@@ -9,7 +9,7 @@ at any time in the year, which is how overdue veterans are followed up.
 from sqlalchemy import select
 
 from backend.audit import service as audit_service
-from backend.db import transaction, utcnow
+from backend.db import after_commit, transaction, utcnow
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.orgs.scope import require_permission
@@ -215,6 +215,10 @@ def delete_draft(*, account, now=None):
             object_id=reg.id,
             org_path=reg.veteran.station.path,
         )
+        from backend.registration.attachments import list_attachments, storage_dir
+
+        for attachment in list_attachments(reg.id):  # the files go once the rows are gone
+            after_commit((storage_dir() / attachment.stored_name).unlink, missing_ok=True)
         db.session.delete(reg)
 
 

@@ -85,6 +85,7 @@ def set_window(*, actor, year, closes_on, opens_on=None, unit_id=None):
 
 def list_windows(*, actor, year):
     require_permission(actor, "registration.windows")
-    return db.session.scalars(
+    rows = db.session.scalars(
         select(RegistrationWindow).where(RegistrationWindow.year == year).order_by(RegistrationWindow.id)
     ).all()
+    return [r for r in rows if r.unit is None or r.unit.path.startswith(actor.scope_path)]

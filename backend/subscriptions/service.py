@@ -49,6 +49,7 @@ def _credit_row(openid, template_id):
 
 
 def _accept(openid, template_id, source):
+    row = _credit_row(openid, template_id)  # lock first: the two halves of one tap serialise on this row
     other = "event" if source == "client" else "client"
     since = utcnow() - MATCH_WINDOW
     pending = db.session.scalars(
@@ -64,7 +65,6 @@ def _accept(openid, template_id, source):
         .limit(1)
         .with_for_update()
     ).first()
-    row = _credit_row(openid, template_id)
     if pending is not None:  # the other half of the same tap: already counted
         pending.matched = True
         db.session.add(SubscriptionAccept(openid=openid, template_id=template_id, source=source, matched=True))

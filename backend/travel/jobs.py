@@ -15,7 +15,9 @@ def mark_overdue(*, now=None):
     marked = 0
     with transaction():
         trips = db.session.scalars(
-            select(Trip).where(Trip.status.in_(("planned", "departed")), Trip.overdue.is_(False))
+            select(Trip)
+            .where(Trip.status.in_(("planned", "departed")), Trip.overdue.is_(False))
+            .with_for_update(of=Trip, skip_locked=True)  # a trip being returned right now is left for the next run
         ).all()
         for trip in trips:
             if trip.details["planned_return"] >= today:

@@ -9,6 +9,7 @@ import zipfile
 from datetime import date, datetime
 
 from openpyxl import load_workbook
+from sqlalchemy.exc import IntegrityError
 
 from backend.audit import service as audit_service
 from backend.db import after_commit, transaction, utcnow
@@ -217,5 +218,8 @@ def _import_row(actor, row, columns, units, seen):
     except AppError:
         nested.rollback()
         raise
+    except IntegrityError:  # the same ID number registered concurrently
+        nested.rollback()
+        raise ValidationFailed(details={"id_number": "该身份证号码已登记，请勿重复录入"}) from None
     seen.add(number)
     return 1

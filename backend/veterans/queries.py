@@ -19,6 +19,7 @@ class VeteranFilter:
     status: str | None = None
     name: str | None = None
     id_number: str | None = None  # full number only: found through the HMAC index
+    id_index: str | None = None  # the HMAC itself (what the portal carries in URLs instead of the number)
 
 
 @dataclass
@@ -42,6 +43,8 @@ def _filtered(actor, filters):
     if filters.id_number:
         number = parse_id_number(filters.id_number).number
         query = query.where(Veteran.id_number_hmac == id_index(number))
+    if filters.id_index:
+        query = query.where(Veteran.id_number_hmac == filters.id_index)
     return query
 
 
@@ -121,3 +124,8 @@ def _coverage_of(unit):
         ).where(Veteran.unit_id.in_(subtree))
     ).one()
     return Coverage(unit, row[0], row[1], row[2], row[3])
+
+
+def search_index(raw):
+    """The HMAC index of a typed ID number (validated), so the number itself never travels in a URL."""
+    return id_index(parse_id_number(raw).number)

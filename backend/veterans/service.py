@@ -216,6 +216,7 @@ def move_veteran(*, actor, veteran_id, station_id, grid_id=None):
         if before != after:
             veteran.station_id, veteran.grid_id = after["station_id"], after["grid_id"]
             veteran.unit_id = (grid or station).id
+            _carry_records(veteran)
             add_history(veteran, actor, "moved", {"from": before, "to": after})
             audit_service.record(
                 actor=actor,
@@ -225,6 +226,22 @@ def move_veteran(*, actor, veteran_id, station_id, grid_id=None):
                 details={"from": before, "to": after},
             )
     return veteran
+
+
+def _carry_records(veteran):
+    """Records scoped by the veteran's unit follow the veteran to the new station (the old one loses sight)."""
+    from sqlalchemy import update
+
+    from backend.registration.models import Registration
+    from backend.travel.models import Trip
+
+    for model in (Registration, Trip):
+        db.session.execute(
+            update(model)
+            .where(model.veteran_id == veteran.id)
+            .values(unit_id=veteran.unit_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def reveal_veteran(*, actor, veteran_id):

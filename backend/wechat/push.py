@@ -1,6 +1,7 @@
 """WeChat message push: signature checks, safe-mode decryption, JSON/XML parsing with `List` normalised."""
 
 import json
+import time
 from xml.parsers.expat import ExpatError
 
 import xmltodict
@@ -41,9 +42,22 @@ def _parse_text(text):
     return data
 
 
-def open_push(*, body, args, token, aes_key, appid):
-    """Verify and decode one push. Returns the event as a dict. :raises WechatSignatureInvalid, ValueError:"""
+def open_push(*, body, args, token, aes_key, appid, require_aes=False, max_age=None, now=None):
+    """Verify and decode one push. Returns the event as a dict. :raises WechatSignatureInvalid, ValueError:
+
+    In plain mode the signature covers only token, timestamp and nonce, not the body, so production requires safe
+    mode (`require_aes`) and a fresh timestamp (`max_age` seconds) against replays.
+    """
     verify(token, args.get("signature"), args.get("timestamp"), args.get("nonce"))
+    if require_aes and args.get("encrypt_type") != "aes":
+        raise WechatSignatureInvalid()
+    if max_age is not None:
+        try:
+            age = abs((now or time.time()) - int(args.get("timestamp", "")))
+        except ValueError:
+            raise WechatSignatureInvalid() from None
+        if age > max_age:
+            raise WechatSignatureInvalid()
     envelope = _parse_text(body)
     if args.get("encrypt_type") == "aes":
         if not aes_key or "Encrypt" not in envelope:

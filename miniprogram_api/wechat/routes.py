@@ -47,6 +47,8 @@ def receive():
             token=cfg["WECHAT_PUSH_TOKEN"],
             aes_key=cfg["WECHAT_PUSH_AES_KEY"],
             appid=cfg["WECHAT_APPID"],
+            require_aes=cfg["WECHAT_PUSH_REQUIRE_AES"],
+            max_age=cfg["WECHAT_PUSH_MAX_AGE"],
         )
     except ValueError:
         log.warning("unparseable wechat push")

@@ -195,3 +195,21 @@ def test_garbage_body_is_acknowledged_without_effect(push, body):
     push.post(
         f"/v1/wechat/events?signature={sign(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}", data=body, expect=200
     )
+
+
+def test_production_refuses_plain_mode_and_stale_pushes(push, api_app, monkeypatch):
+    monkeypatch.setitem(api_app.config, "WECHAT_PUSH_REQUIRE_AES", True)
+    monkeypatch.setitem(api_app.config, "WECHAT_PUSH_MAX_AGE", 300)
+    event = popup("o-prod", {"TemplateId": "TPL_CARE", "SubscribeStatusString": "accept"})
+    ts, nonce = str(int(time.time())), "1"
+    push.post(
+        f"/v1/wechat/events?signature={sign(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}",
+        data=json.dumps(event),
+        expect=403,
+    )  # plain mode
+    query, body, _ = _safe_mode_request(event)
+    push.post(f"/v1/wechat/events?{query}", data=json.dumps(body), expect=200)
+    assert _credits("o-prod") == 1
+    stale_ts = str(int(time.time()) - 3600)
+    stale = query.replace(query.split("timestamp=")[1].split("&")[0], stale_ts)
+    push.post(f"/v1/wechat/events?{stale}", data=json.dumps(body), expect=403)

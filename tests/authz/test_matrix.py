@@ -80,6 +80,13 @@ MATRIX = {
     ("portal", "audit.index", "GET"): Cell("GET", "/audit/", ("auditor",)),
     ("portal", "audit.verify", "GET"): Cell("GET", "/audit/verify", ("auditor",)),
     ("portal", "veterans.index", "GET"): Cell("GET", lambda w: f"/veterans/?unit={w.x1.id}", VETERAN_VIEWERS_OF_X),
+    ("portal", "veterans.search", "POST"): Cell(
+        "POST",
+        "/veterans/search",
+        ("staff_x", "staff_y", "supervisor_parent"),
+        data=lambda w: {"id_number": w.veteran.id_number},
+        notes="results are scoped; the redirect carries the HMAC",
+    ),
     ("portal", "veterans.create", "GET"): Cell("GET", "/veterans/new", ("staff_x", "staff_y")),
     ("portal", "veterans.create", "POST"): Cell(
         "POST",

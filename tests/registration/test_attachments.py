@@ -171,3 +171,13 @@ def test_a_submitted_registration_takes_no_new_attachments(phone):
         phone.call("PUT", "/v1/registrations/current", json={"content": FULL}, expect=200)
         phone.post("/v1/registrations/current/submit", expect=200)
         assert upload(phone, PDF, "a.pdf").status_code == 409
+
+
+def test_deleting_a_draft_removes_its_files(phone, api_app):
+    with freeze_time("2027-02-01 02:00:00"):
+        upload(phone, PDF, "a.pdf")
+        stored = db.session.scalars(select(RegistrationAttachment)).one().stored_name
+        path = Path(api_app.config["UPLOAD_DIR"]) / stored
+        assert path.exists()
+        phone.call("DELETE", "/v1/registrations/current", expect=200)
+        assert not path.exists()

@@ -20,7 +20,11 @@ def test_list_masks_and_hides_other_stations(portal_app, world):
 
 
 def test_bad_search_number_shows_a_message(portal_app, world):
-    page = portal_as(portal_app, world.staff_x).get("/veterans/?id_number=123", expect=200).get_data(as_text=True)
+    page = (
+        portal_as(portal_app, world.staff_x)
+        .post("/veterans/search", data={"id_number": "123"}, follow_redirects=True)
+        .get_data(as_text=True)
+    )
     assert "身份证号码应为18位" in page
 
 
@@ -65,3 +69,46 @@ def test_coverage_page(portal_app, world):
     create_veteran(station=world.x1, grid=world.x1_grid, grid_worker="网格员")
     page = portal_as(portal_app, world.supervisor_parent).get("/veterans/coverage", expect=200).get_data(as_text=True)
     assert "青山县" in page and "100.0%" in page
+
+
+def test_edit_form_never_shows_the_full_id_number_or_phone(portal_app, world):
+    veteran = create_veteran(station=world.x1)
+    client = portal_as(portal_app, world.staff_x)
+    page = client.get(f"/veterans/{veteran.id}/edit", expect=200).get_data(as_text=True)
+    assert veteran.id_number not in page and veteran.phone not in page and veteran.id_number_masked in page
+    client.post(
+        f"/veterans/{veteran.id}/edit",
+        data={"name": "新名字", "id_number": "", "phone": "", "status": "active"},
+        expect=302,
+    )
+    from backend.extensions import db
+
+    db.session.refresh(veteran)
+    assert veteran.name == "新名字" and veteran.id_number and veteran.phone  # blank kept the stored values
+
+
+def test_moving_a_veteran_moves_their_registrations_and_trips(world):
+    from backend.registration.models import Registration
+    from backend.veterans import service
+    from tests.factories import create_unit
+
+    veteran = create_veteran(station=world.x1)
+    from backend.db import transaction
+    from backend.extensions import db
+
+    with transaction():
+        db.session.add(
+            Registration(
+                veteran_id=veteran.id,
+                unit_id=veteran.unit_id,
+                year=2027,
+                status="submitted",
+                content={},
+                return_reasons={},
+            )
+        )
+    other_station = create_unit(parent=world.x, name="新站")
+    service.move_veteran(actor=world.staff_x, veteran_id=veteran.id, station_id=other_station.id)
+    reg = db.session.query(Registration).filter_by(veteran_id=veteran.id).one()
+    db.session.refresh(reg)
+    assert reg.unit_id == other_station.id

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
@@ -29,23 +29,65 @@ class Page:
     prev_before: int | None  # newer rows: ?before=
 
 
-def _filtered(actor, filters):
-    query = scoped(select(Veteran), actor, Veteran.unit_id)
+def _scope_path(actor, filters):
     if filters.unit_id:
-        unit = get_unit_in_scope(actor, filters.unit_id)
-        query = query.where(Veteran.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+        return get_unit_in_scope(actor, filters.unit_id).path
+    return actor.scope_path
+
+
+def _conditions(filters):
+    conds = []
     if filters.grid_id:
-        query = query.where(Veteran.grid_id == filters.grid_id)
+        conds.append(Veteran.grid_id == filters.grid_id)
     if filters.status:
-        query = query.where(Veteran.status == filters.status)
+        conds.append(Veteran.status == filters.status)
     if filters.name:
-        query = query.where(Veteran.name.startswith(filters.name.strip(), autoescape=True))
+        conds.append(Veteran.name.startswith(filters.name.strip(), autoescape=True))
     if filters.id_number:
-        number = parse_id_number(filters.id_number).number
-        query = query.where(Veteran.id_number_hmac == id_index(number))
+        conds.append(Veteran.id_number_hmac == id_index(parse_id_number(filters.id_number).number))
     if filters.id_index:
-        query = query.where(Veteran.id_number_hmac == filters.id_index)
-    return query
+        conds.append(Veteran.id_number_hmac == filters.id_index)
+    return conds
+
+
+def _filtered(actor, filters):
+    path = _scope_path(actor, filters)
+    units = select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))
+    return select(Veteran).where(Veteran.unit_id.in_(units), *_conditions(filters))
+
+
+LATERAL_MAX_UNITS = 400
+
+
+def _page_ids(path, conds, limit, ascending):
+    """On PostgreSQL, for a subtree of few units: the newest `limit` ids of each unit from the (unit_id, id) index,
+    merged (a LATERAL top-N per unit). The planner cannot see that a small subtree holds few rows, and otherwise
+    walks the whole primary key or sorts the subtree. None when the plain query is the better plan."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    in_subtree = OrgUnit.path.startswith(path, autoescape=True)
+    if db.session.scalar(select(func.count()).select_from(OrgUnit).where(in_subtree)) > LATERAL_MAX_UNITS:
+        return None
+    order = Veteran.id.asc() if ascending else Veteran.id.desc()
+    per_unit = (
+        select(Veteran.id).where(Veteran.unit_id == OrgUnit.id, *conds).order_by(order).limit(limit).lateral("per_unit")
+    )
+    merged = per_unit.c.id.asc() if ascending else per_unit.c.id.desc()
+    query = select(per_unit.c.id).select_from(OrgUnit).join(per_unit, true()).where(in_subtree)
+    return db.session.scalars(query.order_by(merged).limit(limit)).all()
+
+
+def _page(actor, filters, extra, limit, ascending):
+    path = _scope_path(actor, filters)
+    conds = [*_conditions(filters), *extra]
+    order = Veteran.id.asc() if ascending else Veteran.id.desc()
+    ids = _page_ids(path, conds, limit, ascending)
+    if ids is not None:
+        rows = {v.id: v for v in db.session.scalars(select(Veteran).where(Veteran.id.in_(ids)))}
+        return [rows[i] for i in ids]
+    units = select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))
+    query = select(Veteran).where(Veteran.unit_id.in_(units), *conds).order_by(order).limit(limit)
+    return db.session.scalars(query).all()
 
 
 def list_veterans(*, actor, filters, after=None, before=None, limit=50):
@@ -54,15 +96,12 @@ def list_veterans(*, actor, filters, after=None, before=None, limit=50):
     :raises PermissionDenied, OrgUnitNotFound, InvalidIdNumber (a malformed search number)
     """
     require_permission(actor, "veterans.view")
-    query = _filtered(actor, filters)
     if before:
-        rows = db.session.scalars(query.where(Veteran.id > before).order_by(Veteran.id.asc()).limit(limit + 1)).all()
+        rows = _page(actor, filters, [Veteran.id > before], limit + 1, ascending=True)
         has_newer = len(rows) > limit
         rows = list(reversed(rows[:limit]))
         return Page(rows=rows, next_after=rows[-1].id if rows else None, prev_before=rows[0].id if has_newer else None)
-    if after:
-        query = query.where(Veteran.id < after)
-    rows = db.session.scalars(query.order_by(Veteran.id.desc()).limit(limit + 1)).all()
+    rows = _page(actor, filters, [Veteran.id < after] if after else [], limit + 1, ascending=False)
     has_older = len(rows) > limit
     rows = rows[:limit]
     return Page(

@@ -69,3 +69,16 @@ def decrypt_json(token, *, context):
     import json
 
     return json.loads(decrypt(token, context=context))
+
+
+def open_sealed(owner, token, *, context):
+    """decrypt_json, remembered on `owner` per (context, token): a model property read many times in one request
+    decrypts once, and a new token (after a write) is decrypted afresh. Returns a fresh dict each time."""
+    import json
+
+    cache = owner.__dict__.setdefault("_pii_plaintext", {})
+    key = (context, token)
+    if key not in cache:
+        cache.clear()
+        cache[key] = decrypt(token, context=context)
+    return json.loads(cache[key])

@@ -5,7 +5,7 @@ The veteran bound to the account is looked up on every request, so unbinding or 
 """
 
 from flask import g
-from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import create_access_token, create_refresh_token, verify_jwt_in_request
 
 from backend.accounts import service as accounts_service
 from backend.extensions import jwt
@@ -88,7 +88,3 @@ def current_account():
 
 def current_veteran():
     return accounts_service.require_veteran(g.account)
-
-
-def token_claims():
-    return get_jwt()

@@ -82,7 +82,7 @@ class Registration(db.Model):
 
     @property
     def content(self):
-        return pii.decrypt_json(self.content_sealed, context=CONTENT_CONTEXT) if self.content_sealed else {}
+        return pii.open_sealed(self, self.content_sealed, context=CONTENT_CONTEXT) if self.content_sealed else {}
 
     @content.setter
     def content(self, value):

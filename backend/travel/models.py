@@ -51,7 +51,7 @@ class Trip(db.Model):
 
     @property
     def details(self):
-        data = pii.decrypt_json(self.sealed, context=CONTEXT)
+        data = pii.open_sealed(self, self.sealed, context=CONTEXT)
         for key in ("planned_departure", "planned_return", "departed_on", "returned_on"):
             if data.get(key):
                 data[key] = date.fromisoformat(data[key])

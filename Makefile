@@ -15,6 +15,8 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# Development is chosen explicitly: gunicorn (wsgi.py) and the Celery worker refuse to start without APP_ENV.
+run: export APP_ENV ?= development
 run: $(STAMP)
 	$(BIN)/flask --app backend db upgrade
 	$(BIN)/flask --app backend demo-load

@@ -61,6 +61,10 @@ CSP = {
 def create_app(config=None):
     app = create_backend(config)
     app.name = "admin_portal"
+    if app.config["APP_ENV"] == "production":  # staffsec slice (issue 10): 三员分立 of existing accounts
+        from backend.staff.separation import enforce_role_separation
+
+        enforce_role_separation(app)
     app.template_folder = str(HERE / "templates")
     app.static_folder = str(HERE / "static")
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=app.send_static_file)

@@ -2,12 +2,12 @@
 
 import logging
 
-from flask import render_template, request
+from flask import render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from backend.audit import service as audit_service
+from backend import denials
 from backend.errors import AppError, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -31,13 +31,12 @@ def render_error(status, message=None):
 
 
 def handle_app_error(error):
-    if isinstance(error, PermissionDenied) and current_user.is_authenticated:
-        audit_service.record_now(
-            actor=current_user._get_current_object(),
-            action="access.denied",
-            result="denied",
-            details={"endpoint": request.endpoint, "method": request.method, **error.details},
-        )
+    if current_user.is_authenticated:  # refusals are audited once per actor, request and minute (backend/denials.py)
+        actor = current_user._get_current_object()
+        if isinstance(error, PermissionDenied):
+            denials.record_refusal(actor=actor, reason="permission", details=error.details)
+        else:
+            denials.record_marked(actor=actor, error=error)  # out of scope: a not-found page, audited
     status = error.status if error.status in MESSAGES else 409
     return render_error(status, error.message if status in (409, 422) else None)
 

@@ -4,6 +4,10 @@ import click
 
 
 def init_app(app):
+    from backend.audit.cli import register as register_audit  # auditchain slice: audit-seal, audit-verify
+
+    register_audit(app)
+
     @app.cli.command("demo-load")
     def demo_load():
         """Load the demo org tree and accounts once."""
@@ -49,6 +53,9 @@ def init_app(app):
             jobs.mark_overdue()
             jobs.send_reminders()
             travel_jobs.mark_overdue()
+            from backend.audit.chain import seal_pending  # auditchain slice: no beat here; the verify page seals too
+
+            seal_pending()
         click.echo(f"\n  管理端 (portal):  {base}/")
         click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()

@@ -74,6 +74,9 @@ CODES = {
     "request.unsupported_media_type": 415,
     "request.conflict": 409,
     "request.rate_limited": 429,
+    # phone slice (issue 10): Idempotency-Key
+    "request.idempotency_mismatch": 422,
+    "request.idempotency_in_progress": 409,
     "resource.not_found": 404,
     "auth.required": 401,
     "auth.token_expired": 401,
@@ -85,6 +88,8 @@ CODES = {
     "auth.account_disabled": 409,
     "auth.password_policy": 422,
     "auth.password_mismatch": 422,
+    # staffsec slice (issue 10): staff second factor
+    "auth.totp_invalid": 401,
     "orgs.not_found": 404,
     "orgs.invalid_parent": 409,
     "orgs.name_taken": 409,
@@ -92,6 +97,7 @@ CODES = {
     "staff.username_taken": 409,
     "staff.self_change_forbidden": 409,
     "staff.invalid_role": 422,
+    "staff.role_conflict": 422,  # staffsec slice (issue 10): 三员分立 on combinations
     "veterans.not_found": 404,
     "veterans.invalid_id_number": 422,
     "veterans.invalid_mobile": 422,
@@ -113,6 +119,7 @@ CODES = {
     "accounts.bind_mismatch": 422,
     "accounts.bind_locked": 409,
     "accounts.not_found": 404,
+    "accounts.veteran_inactive": 403,  # tokens slice: deceased or transferred out
     "inbox.not_found": 404,
     "registration.window_closed": 409,
     "registration.incomplete": 422,
@@ -126,4 +133,6 @@ CODES = {
     "travel.consent_required": 409,
     "travel.not_found": 404,
     "travel.invalid_state": 409,
+    # issue 10, files slice: the upload malware scanner could not answer (fail closed)
+    "files.scan_unavailable": 503,
 }

@@ -39,11 +39,15 @@ def current_source_ip():
     return _source_ip.get()
 
 
-def redact(text):
+def redact_personal(text):
+    """Mask ID numbers, mobile numbers and JWTs; keep the layout (a traceback stays multi-line)."""
     text = ID_NUMBER_RE.sub("[ID]", text)
     text = MOBILE_RE.sub("[MOBILE]", text)
-    text = JWT_RE.sub("[TOKEN]", text)
-    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return JWT_RE.sub("[TOKEN]", text)
+
+
+def redact(text):
+    text = redact_personal(text).replace("\n", "\\n").replace("\r", "\\r")
     return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
@@ -58,6 +62,37 @@ class SafeFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class RedactingFilter(logging.Filter):
+    """Defence in depth for handlers this module does not format (Celery's, gunicorn's, a log shipper's): rewrite the
+    record itself so its message and traceback carry no ID number, mobile number or token, whoever formats it."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record):
+        if getattr(record, "_redacted", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep the template, drop the arguments
+            message = str(record.msg)
+        record.msg, record.args = redact_personal(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_personal(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_personal(record.stack_info)
+        record._redacted = True
+        return True
+
+
+def add_redaction(handlers):
+    """Put a RedactingFilter on each handler (once)."""
+    for handler in handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
 def configure_logging(app):
     """Install one handler on the root logger (idempotent)."""
     root = logging.getLogger()
@@ -67,6 +102,19 @@ def configure_logging(app):
         handler.addFilter(RequestIdFilter())
         handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
         root.addHandler(handler)
+    add_redaction(root.handlers)  # every handler on the root, ours or installed before us
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # Werkzeug's access log would print query strings, which may carry search terms such as ID numbers.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def install_celery_log_redaction():
+    """Celery replaces the root logger's handlers when a worker starts; redact on the handlers it installs."""
+    from celery import signals
+
+    def _redact_handlers(logger=None, **kwargs):
+        if logger is not None:
+            add_redaction(logger.handlers)
+
+    signals.after_setup_logger.connect(_redact_handlers, weak=False)
+    signals.after_setup_task_logger.connect(_redact_handlers, weak=False)

@@ -2,6 +2,7 @@
 
 from backend.accounts.models import WechatAccount  # noqa: F401
 from backend.audit.models import AuditLog  # noqa: F401
+from backend.idempotency.models import IdempotencyKey  # noqa: F401  (phone slice, issue 10)
 from backend.inbox.models import InboxMessage  # noqa: F401
 from backend.orgs.models import OrgUnit  # noqa: F401
 from backend.registration.models import (  # noqa: F401
@@ -12,7 +13,7 @@ from backend.registration.models import (  # noqa: F401
     RegistrationWindow,
     Talk,
 )
-from backend.staff.models import Staff, StaffRole  # noqa: F401
+from backend.staff.models import Staff, StaffRecoveryCode, StaffRole  # noqa: F401
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent  # noqa: F401
 from backend.travel.models import TravelConsent, Trip, TripEvent  # noqa: F401
 from backend.veterans.models import ImportJob, Veteran, VeteranHistory  # noqa: F401

@@ -1,15 +1,30 @@
-"""Web plumbing shared by both apps: the request id and client address, bound for logs and audit rows.
+"""Web plumbing shared by both apps: the request id and client address, bound for logs and audit rows; the real
+client address behind trusted proxies; the response headers every dynamic answer carries.
 
 The only backend module that touches Flask's request; services never do.
 """
 
 from flask import g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
 from backend.logs import new_request_id, reset_request_context, set_request_context
 
+HSTS = "max-age=31536000; includeSubDomains"
+# Set when a response lacks them (the portal's Talisman sets its own, stricter CSP first).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
 
 def install_request_context(app):
+    """The request id, the client address (through trusted proxies) and the response headers, for one app."""
+    install_proxy_fix(app)
+    install_response_headers(app)
+
     @app.before_request
     def _bind_request():
         g.request_id = new_request_id()
@@ -30,6 +45,47 @@ def install_request_context(app):
 
 def current_request_id():
     return g.get("request_id")
+
+
+class TrustedProxies:
+    """werkzeug's ProxyFix with TRUSTED_PROXY_COUNT (read per request) hops of X-Forwarded-For/-Proto trusted.
+
+    With 0 the headers are ignored and request.remote_addr is the peer; with n the n-th address from the right in
+    X-Forwarded-For becomes request.remote_addr, which Flask-Limiter keys on and audit rows record.
+    """
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.wsgi_app, self._fixed = app, wsgi_app, {}
+
+    def __call__(self, environ, start_response):
+        count = self.app.config.get("TRUSTED_PROXY_COUNT", 0)
+        if not count:
+            return self.wsgi_app(environ, start_response)
+        if count not in self._fixed:
+            self._fixed[count] = ProxyFix(self.wsgi_app, x_for=count, x_proto=count)
+        return self._fixed[count](environ, start_response)
+
+
+def install_proxy_fix(app):
+    if not isinstance(app.wsgi_app, TrustedProxies):
+        app.wsgi_app = TrustedProxies(app, app.wsgi_app)
+
+
+def install_response_headers(app):
+    """`Cache-Control: no-store` on every dynamic answer (pages and API answers may carry personal data; static
+    assets may be cached), and the security headers; HSTS when the deployment forces HTTPS (production)."""
+
+    @app.after_request
+    def _security_headers(response):
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config.get("FORCE_HTTPS"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
 
 
 class IdConverter(BaseConverter):

@@ -5,6 +5,8 @@ environment variable of the same name. Production refuses to start when a secret
 backend (SQLite, eager Celery, the fake WeChat server) is configured.
 """
 
+import base64
+import binascii
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +28,64 @@ def env_bool(name, default):
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def require_app_env(server):
+    """Refuse to serve (gunicorn's wsgi.py, the Celery worker) unless APP_ENV was chosen explicitly.
+
+    A missing APP_ENV would otherwise mean development: fixed keys, SQLite, the fake WeChat server.
+    """
+    if not os.environ.get("APP_ENV", "").strip():
+        raise RuntimeError(
+            f"APP_ENV is not set: {server} needs it chosen explicitly (production; or development for a local trial, "
+            "as `make run` does)"
+        )
+
+
+# tokens slice (issue 10): every development or test default of a secret in the repository. Production refuses any
+# of them for any secret setting, so a copied example or a forgotten default never signs or encrypts real data.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-000000000000"
+DEV_JWT_SECRET_KEY = "dev-only-jwt-key-change-me-00000000000000000"
+DEV_PII_ENCRYPTION_KEY = "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTAwMDA="
+DEV_PII_HMAC_KEY = "ZGV2LW9ubHktcGlpLWhtYWMta2V5LTAwMDAwMDAwMDA="
+TEST_SECRET_KEY = "test-secret-key-0000000000000000000000000000"
+TEST_JWT_SECRET_KEY = "test-jwt-key-00000000000000000000000000000000"
+TEST_PII_ENCRYPTION_KEY = "dGVzdC1vbmx5LXBpaS1lbmNyeXB0aW9uLWtleS0wMDA="
+TEST_PII_HMAC_KEY = "dGVzdC1vbmx5LXBpaS1obWFjLWtleS0wMDAwMDAwMDA="
+DEMO_WECHAT_APPID = "wxdemo0000000000"
+DEMO_WECHAT_SECRET = "demo-secret"
+DEMO_WECHAT_PUSH_TOKEN = "demo-push-token"
+DEMO_WECHAT_PUSH_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters
+SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "JWT_SECRET_KEY",
+    "PII_ENCRYPTION_KEY",
+    "PII_HMAC_KEY",
+    "WECHAT_SECRET",
+    "WECHAT_PUSH_TOKEN",
+    "WECHAT_PUSH_AES_KEY",
+    "AUDIT_CHAIN_KEY",
+)
+
+
+def development_secrets():
+    """The repository's development and test secret values (the audit chain keys are defined further down)."""
+    return {
+        value
+        for name, value in globals().items()
+        if name.startswith(("DEV_", "TEST_", "DEMO_")) and isinstance(value, str) and name != "DEMO_WECHAT_APPID"
+    }
+
+
+def decode_key(name, value):
+    """A urlsafe base64 key of exactly 32 bytes, decoded; raises RuntimeError naming the setting otherwise."""
+    try:
+        key = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise RuntimeError(f"{name} is not urlsafe base64") from None
+    if len(key) != 32:
+        raise RuntimeError(f"{name} must be urlsafe base64 of 32 bytes, not {len(key)}")
+    return key
 
 
 class QueueNames:
@@ -51,7 +111,13 @@ class Base:
     PII_HMAC_KEY = env("PII_HMAC_KEY")  # urlsafe base64 of 32 bytes (HMAC-SHA256)
 
     SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error (or SQL logging) never prints the bound values: names, addresses, hashes.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # dbroles slice: migrations run as the owner (MIGRATION_DATABASE_URL; unset = DATABASE_URL, e.g. SQLite), the web
+    # and workers as an app role that owns nothing. APP_DATABASE_ROLE names the role `flask db upgrade` grants to
+    # (default: the user in DATABASE_URL when it differs from the owner). See backend/dbroles.py.
+    MIGRATION_DATABASE_URL = env("MIGRATION_DATABASE_URL")
+    APP_DATABASE_ROLE = env("APP_DATABASE_ROLE")
 
     # Celery: no broker means tasks run in-process (eager), as in the embedded default.
     CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -64,8 +130,18 @@ class Base:
         "registration-mark-overdue": {"task": "registration.mark_overdue", "schedule": 3600.0},
         "registration-send-reminders": {"task": "registration.send_reminders", "schedule": 3600.0},
         "travel-mark-overdue": {"task": "travel.mark_overdue", "schedule": 3600.0},
+        # phone slice (issue 10): Idempotency-Key rows past their 24 hours
+        "idempotency-purge-expired": {"task": "idempotency.purge_expired", "schedule": 3600.0},
+        # auditchain slice (issue 10): chain new audit rows and write a signed checkpoint
+        "audit-seal": {"task": "audit.seal", "schedule": float(env_int("AUDIT_SEAL_INTERVAL", 15))},
     }
-    CELERY_TASK_MODULES = ["backend.veterans.tasks", "backend.registration.tasks", "backend.travel.tasks"]
+    CELERY_TASK_MODULES = [
+        "backend.veterans.tasks",
+        "backend.registration.tasks",
+        "backend.travel.tasks",
+        "backend.idempotency.tasks",  # phone slice (issue 10)
+        "backend.audit.tasks",  # auditchain slice (issue 10)
+    ]
 
     REDIS_URL = env("REDIS_URL")
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
@@ -73,10 +149,10 @@ class Base:
     PORTAL_LOGIN_RATE_LIMIT = env("PORTAL_LOGIN_RATE_LIMIT", "20 per minute")
 
     WECHAT_API_BASE = env("WECHAT_API_BASE", "http://127.0.0.1:8001/")
-    WECHAT_APPID = env("WECHAT_APPID", "wxdemo0000000000")
-    WECHAT_SECRET = env("WECHAT_SECRET", "demo-secret")
-    WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN", "demo-push-token")
-    WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")  # 43 characters
+    WECHAT_APPID = env("WECHAT_APPID", DEMO_WECHAT_APPID)
+    WECHAT_SECRET = env("WECHAT_SECRET", DEMO_WECHAT_SECRET)
+    WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN", DEMO_WECHAT_PUSH_TOKEN)
+    WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY", DEMO_WECHAT_PUSH_AES_KEY)
     # Plain-mode signatures do not cover the body: production accepts safe mode only, with a fresh timestamp.
     WECHAT_PUSH_REQUIRE_AES = env_bool("WECHAT_PUSH_REQUIRE_AES", False)
     WECHAT_PUSH_MAX_AGE = int(env("WECHAT_PUSH_MAX_AGE")) if env("WECHAT_PUSH_MAX_AGE") else None
@@ -108,6 +184,10 @@ class Base:
     STAFF_LOCK_AFTER_FAILURES = env_int("STAFF_LOCK_AFTER_FAILURES", 5)
     STAFF_LOCK_MINUTES = env_int("STAFF_LOCK_MINUTES", 15)
     STAFF_PASSWORD_MAX_AGE_DAYS = env_int("STAFF_PASSWORD_MAX_AGE_DAYS", 90)
+    # staffsec slice (issue 10): TOTP second factor. Always required for the three administrator roles (MLPS level 3);
+    # this setting extends it to every staff account.
+    STAFF_TOTP_REQUIRED_FOR_ALL = env_bool("STAFF_TOTP_REQUIRED_FOR_ALL", False)
+    STAFF_TOTP_ISSUER = env("STAFF_TOTP_ISSUER", "退役军人服务管理系统")
     PERMANENT_SESSION_LIFETIME = STAFF_SESSION_MAX_AGE
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -116,8 +196,19 @@ class Base:
 
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)  # uploads raise it per request (attachments)
     UPLOAD_DIR = env("UPLOAD_DIR")  # shared storage in production; instance/uploads by default
+    # issue 10, files slice: uploads are scanned by clamd over this UNIX socket when set (a no-op scanner otherwise)
+    CLAMD_SOCKET = env("CLAMD_SOCKET")
+    CLAMD_TIMEOUT = float(env("CLAMD_TIMEOUT", "30"))
+    # auditchain slice (issue 10): the audit chain's HMAC key (never stored in the database) and the checkpoint sinks
+    # outside the database: an append-only file and/or a syslog address ("/dev/log" or "host:port").
+    AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY")
+    AUDIT_CHECKPOINT_FILE = env("AUDIT_CHECKPOINT_FILE", str(INSTANCE / "audit-checkpoints.log"))
+    AUDIT_CHECKPOINT_SYSLOG = env("AUDIT_CHECKPOINT_SYSLOG")
     BOOTSTRAP_SERVE_LOCAL = True
     FORCE_HTTPS = env_bool("FORCE_HTTPS", False)
+    # tokens slice (issue 10): how many reverse proxies in front of the app append to X-Forwarded-For/-Proto. 0 trusts
+    # none (the header is ignored); behind one nginx, 1. Rate limits and audit rows use the address this yields.
+    TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
     # flask-smorest / OpenAPI
     API_TITLE = "退役军人服务小程序 API"
@@ -136,27 +227,45 @@ class Base:
 
     @classmethod
     def validate(cls):
-        """Raise RuntimeError when the configuration cannot run. Overridden by Production."""
+        """Raise RuntimeError when the configuration cannot run; Production adds its refusals. The PII keys are
+        checked here, at start, in every environment (not at first use)."""
+        keys = {
+            name: decode_key(name, getattr(cls, name))
+            for name in ("PII_ENCRYPTION_KEY", "PII_HMAC_KEY")
+            if getattr(cls, name)
+        }
+        if len(keys) == 2 and keys["PII_ENCRYPTION_KEY"] == keys["PII_HMAC_KEY"]:
+            raise RuntimeError("PII_HMAC_KEY must differ from PII_ENCRYPTION_KEY")
+        if cls.TRUSTED_PROXY_COUNT < 0:
+            raise RuntimeError("TRUSTED_PROXY_COUNT must be 0 or more")
+
+
+# auditchain slice: the repository's audit chain keys, which production refuses.
+DEV_AUDIT_CHAIN_KEY = "dev-only-audit-chain-key-change-me-000000000"
+TEST_AUDIT_CHAIN_KEY = "test-audit-chain-key-000000000000000000000000"
 
 
 class Development(Base):
     APP_ENV = "development"
     DEBUG = False  # the Werkzeug debugger would show stack traces to users; keep it off even here
-    SECRET_KEY = env("SECRET_KEY", "dev-only-secret-key-change-me-000000000000")
-    JWT_SECRET_KEY = env("JWT_SECRET_KEY", "dev-only-jwt-key-change-me-00000000000000000")
+    SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+    JWT_SECRET_KEY = env("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY)
     # Fixed development keys so the embedded demo database stays readable across restarts. Never used in production.
-    PII_ENCRYPTION_KEY = env("PII_ENCRYPTION_KEY", "ZGV2LW9ubHktcGlpLWVuY3J5cHRpb24ta2V5LTAwMDA=")
-    PII_HMAC_KEY = env("PII_HMAC_KEY", "ZGV2LW9ubHktcGlpLWhtYWMta2V5LTAwMDAwMDAwMDA=")
+    PII_ENCRYPTION_KEY = env("PII_ENCRYPTION_KEY", DEV_PII_ENCRYPTION_KEY)
+    PII_HMAC_KEY = env("PII_HMAC_KEY", DEV_PII_HMAC_KEY)
     SQLALCHEMY_DATABASE_URI = env("DATABASE_URL", f"sqlite:///{INSTANCE / 'veterans.db'}")
+    AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", DEV_AUDIT_CHAIN_KEY)  # auditchain slice
 
 
 class Test(Base):
     APP_ENV = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key-0000000000000000000000000000"
-    JWT_SECRET_KEY = "test-jwt-key-00000000000000000000000000000000"
-    PII_ENCRYPTION_KEY = "dGVzdC1vbmx5LXBpaS1lbmNyeXB0aW9uLWtleS0wMDA="
-    PII_HMAC_KEY = "dGVzdC1vbmx5LXBpaS1obWFjLWtleS0wMDAwMDAwMDA="
+    SECRET_KEY = TEST_SECRET_KEY
+    JWT_SECRET_KEY = TEST_JWT_SECRET_KEY
+    PII_ENCRYPTION_KEY = TEST_PII_ENCRYPTION_KEY
+    PII_HMAC_KEY = TEST_PII_HMAC_KEY
+    AUDIT_CHAIN_KEY = TEST_AUDIT_CHAIN_KEY  # auditchain slice
+    AUDIT_CHECKPOINT_FILE = None  # tests point it at a temporary file
     SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL")  # conftest fills in a temporary SQLite file when unset
     # An impossible broker: an unmocked enqueue fails loudly (GOV.UK Notify's trick). Tests call tasks directly.
     CELERY_BROKER_URL = "redis://invalid.invalid:1/0"
@@ -168,6 +277,7 @@ class Test(Base):
 
 class Production(Base):
     APP_ENV = "production"
+    WECHAT_APPID = env("WECHAT_APPID")
     WECHAT_SECRET = env("WECHAT_SECRET")
     WECHAT_PUSH_TOKEN = env("WECHAT_PUSH_TOKEN")
     WECHAT_PUSH_AES_KEY = env("WECHAT_PUSH_AES_KEY")
@@ -178,8 +288,10 @@ class Production(Base):
 
     REQUIRED = (
         "SECRET_KEY",
+        "WECHAT_APPID",
         "WECHAT_SECRET",
         "WECHAT_PUSH_TOKEN",
+        "WECHAT_PUSH_AES_KEY",
         "UPLOAD_DIR",
         "JWT_SECRET_KEY",
         "PII_ENCRYPTION_KEY",
@@ -187,7 +299,31 @@ class Production(Base):
         "SQLALCHEMY_DATABASE_URI",
         "CELERY_BROKER_URL",
         "REDIS_URL",
+        "AUDIT_CHAIN_KEY",
     )
+
+    @classmethod
+    def _refuse_development_values(cls):
+        """tokens slice (issue 10): the WeChat settings must be real, and no secret may be a repository default or
+        serve two purposes."""
+        if cls.WECHAT_APPID == DEMO_WECHAT_APPID:
+            raise RuntimeError("Production refuses the demo WECHAT_APPID; set the mini program's real appid")
+        if not cls.WECHAT_API_BASE.startswith("https://"):
+            raise RuntimeError("WECHAT_API_BASE must be an https:// address")
+        aes = cls.WECHAT_PUSH_AES_KEY
+        if len(aes) != 43 or len(decode_key("WECHAT_PUSH_AES_KEY", aes.replace("+", "-").replace("/", "_"))) != 32:
+            raise RuntimeError("WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey")
+        defaults = {value.rstrip("=") for value in development_secrets()}
+        seen = {}
+        for name in SECRET_SETTINGS:
+            value = getattr(cls, name, None)
+            if not value:
+                continue
+            if value.rstrip("=") in defaults:
+                raise RuntimeError(f"{name} equals a development default in the repository; generate a new secret")
+            if value.rstrip("=") in seen:
+                raise RuntimeError(f"{name} must differ from {seen[value.rstrip('=')]}: one secret per purpose")
+            seen[value.rstrip("=")] = name
 
     @classmethod
     def validate(cls):
@@ -203,6 +339,13 @@ class Production(Base):
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
             if len(getattr(cls, name)) < 32:
                 raise RuntimeError(f"{name} must be at least 32 characters (256 bits)")
+        cls._refuse_development_values()
+        super().validate()  # the PII keys: 32 bytes each, and different
+        # auditchain slice (issue 10)
+        if len(cls.AUDIT_CHAIN_KEY) < 32 or cls.AUDIT_CHAIN_KEY in (DEV_AUDIT_CHAIN_KEY, TEST_AUDIT_CHAIN_KEY):
+            raise RuntimeError("AUDIT_CHAIN_KEY must be a secret of at least 32 characters, not a development default")
+        if not (cls.AUDIT_CHECKPOINT_FILE or cls.AUDIT_CHECKPOINT_SYSLOG):
+            raise RuntimeError("Production needs an audit checkpoint sink (AUDIT_CHECKPOINT_FILE or _SYSLOG)")
 
 
 CONFIGS = {"development": Development, "test": Test, "production": Production}

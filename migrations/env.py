@@ -2,6 +2,10 @@ import logging
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from backend import dbroles
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -11,8 +15,17 @@ config = context.config
 logger = logging.getLogger("alembic.env")
 
 
+_MIGRATION_ENGINE = []
+
+
 def get_engine():
-    return current_app.extensions["migrate"].db.engine
+    """The owner's engine (MIGRATION_DATABASE_URL) when set, else the app's (SQLite, or one role for everything)."""
+    url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if not url:
+        return current_app.extensions["migrate"].db.engine
+    if not _MIGRATION_ENGINE:
+        _MIGRATION_ENGINE.append(create_engine(url, poolclass=NullPool))
+    return _MIGRATION_ENGINE[0]
 
 
 def get_engine_url():
@@ -89,6 +102,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            # The final step of every run: the app role gets exactly its privileges (PostgreSQL only).
+            role = dbroles.app_role_name(current_app.config)
+            if role:
+                dbroles.apply_grants(connection, role)
+    if _MIGRATION_ENGINE:
+        _MIGRATION_ENGINE.pop().dispose()
 
 
 if context.is_offline_mode():

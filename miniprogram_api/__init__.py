@@ -5,7 +5,7 @@ import flask_smorest
 from backend import create_app as create_backend
 from backend.extensions import api_limiter, jwt
 from backend.webutil import IdConverter, install_id_converter, install_request_context
-from miniprogram_api import errors
+from miniprogram_api import errors, idempotency
 
 
 class Api(flask_smorest.Api):
@@ -45,21 +45,31 @@ def register_blueprints(api):
 
     api._app.before_request(raise_upload_limit)
     for bp, auth in blueprints:
+        if auth is not requires_no_auth:  # every write of an account's blueprint honours Idempotency-Key
+            api.idempotency_doc.blueprints.add(bp.name)
         api.register_blueprint(bp, url_prefix="/v1")
         # The auth choice is bound per app (not on the shared blueprint object), so several apps can be built.
         api._app.before_request_funcs.setdefault(bp.name, []).insert(0, auth)
+        if auth is not requires_no_auth:
+            idempotency.install(api._app, bp.name)
 
 
 def create_app(config=None):
     app = create_backend(config)
     app.name = "miniprogram_api"
+    if app.config["APP_ENV"] == "production":  # staffsec slice (issue 10): 三员分立 of existing accounts
+        from backend.staff.separation import enforce_role_separation
+
+        enforce_role_separation(app)
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     install_request_context(app)
     install_id_converter(app)
     api_limiter.init_app(app)
     jwt.init_app(app)
-    api = Api(app)
+    idempotency_doc = idempotency.IdempotencyDocPlugin()
+    api = Api(app, spec_kwargs={"extra_plugins": [idempotency_doc]})
+    api.idempotency_doc = idempotency_doc
     api.register_converter(
         IdConverter, lambda c: {"type": "integer", "format": "int64", "minimum": 1, "maximum": 999_999_999_999_999_999}
     )

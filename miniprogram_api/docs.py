@@ -23,4 +23,4 @@ def errors(bp, *codes):
 
 
 TOKEN_ERRORS = ("auth.required", "auth.token_expired", "auth.token_invalid", "auth.token_revoked")
-VETERAN_ERRORS = (*TOKEN_ERRORS, "accounts.not_bound")
+VETERAN_ERRORS = (*TOKEN_ERRORS, "accounts.not_bound", "accounts.veteran_inactive")  # tokens slice: inactive

@@ -3,9 +3,10 @@
 import logging
 
 import marshmallow as ma
-from flask import jsonify
+from flask import g, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from backend import denials
 from backend.errors import AppError
 from backend.webutil import current_request_id
 
@@ -79,6 +80,8 @@ def envelope(code, message, status, details=None, headers=None):
 
 
 def handle_app_error(error):
+    if denials.denial_of(error) is not None:  # another veteran's record: audited, still answered as not found
+        denials.record_marked(actor=g.get("account"), error=error)
     return envelope(error.code, error.message, error.status, error.details)
 
 

@@ -1,31 +1,48 @@
 """Mini program tokens (flask-jwt-extended): short-lived access tokens and refresh tokens naming one WeChat
-account, with the audience, the token type and the account's token generation checked on every request.
+account, with the audience, the token type, the account's token generation and the token family checked on every
+request.
 
-The veteran bound to the account is looked up on every request, so unbinding or logout takes effect at once.
+Every login opens a token family (claim `fam`); a refresh token is good for one exchange (backend/accounts/tokens.py)
+and its reuse revokes the family. The veteran bound to the account is looked up on every request, so unbinding,
+logout or a record marked deceased or transferred out takes effect at once.
 """
 
-from flask import g
-from flask_jwt_extended import create_access_token, create_refresh_token, verify_jwt_in_request
+from flask import current_app, g
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 
+from backend import denials
 from backend.accounts import service as accounts_service
+from backend.accounts import tokens as tokens_service
 from backend.extensions import jwt
 from miniprogram_api.errors import envelope
 
 
-def issue_tokens(account):
-    claims = {"gen": account.token_generation}
+def issue_tokens(grant):
+    """A token pair for a tokens.Grant; a bare account (test fixtures) gets a family of its own first."""
+    if not isinstance(grant, tokens_service.Grant):
+        grant = tokens_service.open_family(grant)
+    account = grant.account
+    claims = {"gen": account.token_generation, "fam": grant.family_id}
+    access_expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return {
         "access_token": create_access_token(identity=str(account.id), additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=str(account.id), additional_claims=claims),
+        "refresh_token": create_refresh_token(
+            identity=str(account.id), additional_claims={**claims, "jti": grant.refresh_jti}
+        ),
         "token_type": "Bearer",
-        "expires_in": 7200,
+        "expires_in": int(access_expires.total_seconds()),
         "bound": account.veteran_id is not None,
     }
 
 
 @jwt.token_in_blocklist_loader
 def _revoked(jwt_header, jwt_payload):
-    account = accounts_service.find_active_account(jwt_payload.get("sub"), jwt_payload.get("gen"))
+    account = accounts_service.find_active_account(
+        jwt_payload.get("sub"),
+        jwt_payload.get("gen"),
+        jwt_payload.get("fam"),
+        family_required=jwt_payload.get("type") == "refresh",
+    )
     if account is None:
         return True
     g.account = account
@@ -49,6 +66,7 @@ def _missing(reason):
 
 @jwt.revoked_token_loader
 def _revoked_answer(jwt_header, jwt_payload):
+    denials.record_revoked_token(jwt_payload)  # dbroles slice: refusals are audited, coalesced per minute
     return envelope("auth.token_revoked", "登录已失效，请重新登录", 401)
 
 
@@ -77,9 +95,11 @@ def requires_veteran():
     accounts_service.require_veteran(g.account)
 
 
-def require_refresh_token():
+def rotate_refresh_token():
+    """Spend the presented refresh token and return the Grant for its successor. :raises TokenReused:"""
     verify_jwt_in_request(refresh=True)
-    return g.account
+    claims = get_jwt()
+    return tokens_service.rotate(account=g.account, family_id=claims["fam"], jti=claims["jti"])
 
 
 def current_account():

@@ -6,10 +6,14 @@ savepoints on the test's connection, and the final rollback undoes everything (s
 
 import os
 import tempfile
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from backend import create_app as create_backend
 from backend.extensions import db
@@ -59,12 +63,50 @@ def reset_database(url):
     engine.dispose()
 
 
+# dbroles slice: on PostgreSQL the suite migrates as the owner (TEST_DATABASE_URL) and runs every app engine as the
+# app role, which owns nothing (TEST_APP_DATABASE_URL, or the owner URL with this user; trust auth on 127.0.0.1).
+APP_ROLE = "veterans_app"
+
+
+def test_app_database_url(owner_url=None):
+    """The URL the test apps use for the database of `owner_url`: the app role on PostgreSQL, the same on SQLite."""
+    owner_url = owner_url or test_database_url()
+    if owner_url.startswith("sqlite"):
+        return owner_url
+    owner = make_url(owner_url)
+    explicit = os.environ.get("TEST_APP_DATABASE_URL")
+    app = make_url(explicit) if explicit else owner.set(username=APP_ROLE, password=None)
+    return app.set(database=owner.database).render_as_string(hide_password=False)
+
+
+def ensure_app_role(owner_url):
+    """Create the app role (LOGIN, nothing else) if the cluster lacks it; roles are cluster-wide."""
+    role = make_url(test_app_database_url(owner_url)).username
+    engine = create_engine(owner_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
+                try:
+                    conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+                except DBAPIError:  # created meanwhile by a parallel run
+                    pass
+    finally:
+        engine.dispose()
+
+
 def migrate_database(url):
+    """Build the schema of `url` from empty as its owner; return the URL the apps use (the app role's)."""
     reset_database(url)
-    app = create_backend(make_config(url))
+    app_url = test_app_database_url(url)
+    if url.startswith("sqlite"):
+        app = create_backend(make_config(url))
+    else:
+        ensure_app_role(url)
+        app = create_backend(make_config(app_url, MIGRATION_DATABASE_URL=url))
     with app.app_context():
         upgrade()
         db.engine.dispose()
+    return app_url
 
 
 def pytest_collection_modifyitems(config, items):
@@ -118,9 +160,8 @@ def fake_wechat(fake_wechat_server):
 
 @pytest.fixture(scope="session")
 def config(fake_wechat_server):
-    url = test_database_url()
-    migrate_database(url)
-    return make_config(url, WECHAT_API_BASE=fake_wechat_server.base)
+    app_url = migrate_database(test_database_url())
+    return make_config(app_url, WECHAT_API_BASE=fake_wechat_server.base)
 
 
 @pytest.fixture(scope="session")
@@ -162,10 +203,18 @@ def _db(request, apps):
     if "no_db" in request.keywords:
         yield None
         return
-    with apps["backend"].app_context():
-        engine = db.engine
-    connection = engine.connect()
-    outer = connection.begin()
+    owner_engine = None
+    if "as_owner" in request.fixturenames and is_postgres():
+        # The test may step up to the owner inside its transaction; it starts as the app role like the others.
+        owner_engine = create_engine(test_database_url(), poolclass=NullPool)
+        connection = owner_engine.connect()
+        outer = connection.begin()
+        connection.execute(text(f'SET ROLE "{make_url(test_app_database_url()).username}"'))
+    else:
+        with apps["backend"].app_context():
+            engine = db.engine
+        connection = engine.connect()
+        outer = connection.begin()
     swapped = []
     for flask_app in apps.values():
         with flask_app.app_context():
@@ -186,6 +235,41 @@ def _db(request, apps):
         if outer.is_active:
             outer.rollback()
         connection.close()
+        if owner_engine is not None:
+            owner_engine.dispose()
+
+
+@pytest.fixture
+def as_owner():
+    """`with as_owner(): ...` runs statements as the table owner on the test's own connection (PostgreSQL; a no-op
+    on SQLite), for tests that play an attacker with DDL rights or check the owner-level triggers. On an exception
+    the block's savepoint is rolled back, which also restores the app role."""
+    if not is_postgres():
+        return nullcontext
+    role = make_url(test_app_database_url()).username
+
+    @contextmanager
+    def owner():
+        nested = db.session.begin_nested()
+        db.session.execute(text("RESET ROLE"))
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            raise
+        db.session.execute(text(f'SET ROLE "{role}"'))
+        nested.commit()
+
+    return owner
+
+
+@pytest.fixture(scope="session")
+def owner_engine(config):
+    """An engine connected as the owner (the migration role), for cleanup of committed rows the app role may not
+    delete (audit rows). Same as the app's engine on SQLite."""
+    engine = create_engine(test_database_url(), poolclass=NullPool)
+    yield engine
+    engine.dispose()
 
 
 def _reset_rate_limits(apps):

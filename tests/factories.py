@@ -2,7 +2,7 @@
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 from backend.db import transaction
 from backend.extensions import db
@@ -11,6 +11,9 @@ from backend.staff.models import Staff, StaffRole
 from backend.staff.service import _hash
 
 PASSWORD = "Test-Passw0rd"
+# staffsec slice (issue 10): administrators must use TOTP; create_staff enrols them with this secret and the test
+# helpers (tests/helpers.py totp_code) compute the code with pyotp.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _seq = itertools.count(1)
 
 
@@ -37,7 +40,15 @@ def create_unit(*, parent=None, name=None, level=None, code=None):
     return unit
 
 
-def create_staff(*, unit, roles=("station_staff",), username=None, password=PASSWORD, active=True, must_change=False):
+def create_staff(
+    *, unit, roles=("station_staff",), username=None, password=PASSWORD, active=True, must_change=False, totp=None
+):
+    """A staff account. `totp`: enrol with TOTP_SECRET; by default exactly when a role requires it (administrators)."""
+    from backend import pii
+    from backend.staff.roles import ADMIN_ROLES
+    from backend.staff.totp import _secret_context
+
+    enrol = bool(set(roles) & ADMIN_ROLES) if totp is None else totp
     with transaction():
         staff = Staff(
             username=username or unique("user"),
@@ -49,6 +60,10 @@ def create_staff(*, unit, roles=("station_staff",), username=None, password=PASS
             role_rows=[StaffRole(role=r) for r in roles],
         )
         db.session.add(staff)
+        if enrol:
+            db.session.flush()
+            staff.totp_secret_sealed = pii.encrypt(TOTP_SECRET, context=_secret_context(staff.id))
+            staff.totp_enabled_at = datetime.now(UTC)
     return staff
 
 

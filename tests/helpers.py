@@ -1,6 +1,30 @@
 """Request helpers that assert the status (Notify's admin_request, Flask tutorial's AuthActions)."""
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, TOTP_SECRET
+
+
+def totp_code(staff_id, secret=TOTP_SECRET):
+    """staffsec slice (issue 10): a TOTP code the server will accept now for `staff_id`.
+
+    Codes are single-use per 30-second step, within one step either side: pick the oldest acceptable step newer than
+    the last one used. A test logging one account in more than three times within 30 s gets its replay marker reset.
+    """
+    import pyotp
+    from sqlalchemy import select, update
+
+    from backend.db import transaction, utcnow
+    from backend.extensions import db
+    from backend.staff.models import Staff
+    from backend.staff.totp import _step
+
+    last = db.session.execute(select(Staff.totp_last_step).where(Staff.id == staff_id)).scalar()
+    current = _step(utcnow())
+    candidates = [step for step in (current - 1, current, current + 1) if last is None or step > last]
+    if not candidates:
+        with transaction():
+            db.session.execute(update(Staff).where(Staff.id == staff_id).values(totp_last_step=None))
+        candidates = [current - 1]
+    return pyotp.TOTP(secret).generate_otp(candidates[0])
 
 
 class PortalClient:
@@ -9,8 +33,16 @@ class PortalClient:
         self.client = app.test_client()
 
     def login(self, staff_or_username, password=PASSWORD, expect=302):
+        """Log in; when the server asks for the second factor (administrators), answer it with a TOTP code."""
         username = getattr(staff_or_username, "username", staff_or_username)
         response = self.client.post("/login", data={"username": username, "password": password})
+        assert response.status_code == expect, response.text[:500]
+        if response.status_code == 302 and response.headers["Location"] == "/login/verify":
+            response = self.verify(_staff_id(staff_or_username, username))
+        return response
+
+    def verify(self, staff_id, expect=302):
+        response = self.client.post("/login/verify", data={"code": totp_code(staff_id)})
         assert response.status_code == expect, response.text[:500]
         return response
 
@@ -25,6 +57,18 @@ class PortalClient:
         if expect is not None:
             assert response.status_code == expect, (response.status_code, response.text[:500])
         return response
+
+
+def _staff_id(staff_or_username, username):
+    staff_id = getattr(staff_or_username, "id", None)
+    if staff_id is None:
+        from sqlalchemy import func, select
+
+        from backend.extensions import db
+        from backend.staff.models import Staff
+
+        staff_id = db.session.scalar(select(Staff.id).where(func.lower(Staff.username) == username.lower()))
+    return staff_id
 
 
 def portal_as(app, staff):

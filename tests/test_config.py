@@ -1,5 +1,6 @@
 """Configuration: APP_ENV picks the class, production refuses to start without its secrets."""
 
+import base64
 import importlib
 
 import pytest
@@ -9,8 +10,9 @@ pytestmark = pytest.mark.no_db
 SECRETS = {
     "SECRET_KEY": "s" * 40,
     "JWT_SECRET_KEY": "j" * 40,
-    "PII_ENCRYPTION_KEY": "k" * 44,
-    "PII_HMAC_KEY": "h" * 44,
+    "PII_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
+    "PII_HMAC_KEY": base64.urlsafe_b64encode(b"h" * 32).decode(),
+    "WECHAT_APPID": "wx1234567890abcdef",
     "DATABASE_URL": "postgresql+psycopg://u@db/veterans",
     "CELERY_BROKER_URL": "redis://redis:6379/0",
     "REDIS_URL": "redis://redis:6379/1",
@@ -20,6 +22,7 @@ SECRETS = {
     "WECHAT_PUSH_TOKEN": "t" * 32,
     "WECHAT_PUSH_AES_KEY": "a" * 43,
     "UPLOAD_DIR": "/srv/shared/uploads",
+    "AUDIT_CHAIN_KEY": "c" * 40,  # auditchain slice
 }
 
 
@@ -79,3 +82,127 @@ def test_app_env_selects_class(monkeypatch):
     assert settings.get_config().APP_ENV == "test"
     with pytest.raises(RuntimeError):
         settings.get_config("staging")
+
+
+# auditchain slice (issue 10)
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"AUDIT_CHAIN_KEY": "dev-only-audit-chain-key-change-me-000000000"},
+        {"AUDIT_CHAIN_KEY": "short"},
+        {"AUDIT_CHECKPOINT_FILE": ""},
+    ],
+)
+def test_production_refuses_a_weak_audit_chain_key_or_no_checkpoint_sink(monkeypatch, env):
+    with pytest.raises(RuntimeError, match="AUDIT_C"):
+        _production(monkeypatch, **{**SECRETS, **env}).validate()
+
+
+# --- tokens slice (issue 10): the start-up refusals ------------------------------------------------------------------
+
+
+def _b64(raw):
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"WECHAT_PUSH_AES_KEY": ""}, "missing: WECHAT_PUSH_AES_KEY"),
+        ({"WECHAT_PUSH_AES_KEY": "a" * 42}, "EncodingAESKey"),
+        ({"WECHAT_APPID": ""}, "missing: WECHAT_APPID"),
+        ({"WECHAT_APPID": "wxdemo0000000000"}, "demo WECHAT_APPID"),
+        ({"WECHAT_API_BASE": "http://api.weixin.qq.com/"}, "https://"),
+        ({"PII_ENCRYPTION_KEY": _b64(b"k" * 16)}, "PII_ENCRYPTION_KEY must be urlsafe base64 of 32 bytes"),
+        ({"PII_HMAC_KEY": _b64(b"h" * 33)}, "PII_HMAC_KEY must be urlsafe base64 of 32 bytes"),
+        ({"PII_HMAC_KEY": "not base64 at all!"}, "PII_HMAC_KEY is not urlsafe base64"),
+        ({"PII_HMAC_KEY": _b64(b"k" * 32)}, "PII_HMAC_KEY must differ from PII_ENCRYPTION_KEY"),
+        ({"PII_HMAC_KEY": _b64(b"k" * 32).rstrip("=")}, "PII_HMAC_KEY must differ from PII_ENCRYPTION_KEY"),
+        ({"JWT_SECRET_KEY": "s" * 40}, "JWT_SECRET_KEY must differ from SECRET_KEY"),
+    ],
+)
+def test_production_refuses_to_start(monkeypatch, env, message):
+    with pytest.raises(RuntimeError, match=message):
+        _production(monkeypatch, **{**SECRETS, **env}).validate()
+
+
+def _repository_defaults():
+    import config.settings as settings
+
+    return {
+        "SECRET_KEY": [settings.DEV_SECRET_KEY, settings.TEST_SECRET_KEY],
+        "JWT_SECRET_KEY": [settings.DEV_JWT_SECRET_KEY, settings.TEST_JWT_SECRET_KEY, settings.DEV_SECRET_KEY],
+        "PII_ENCRYPTION_KEY": [settings.DEV_PII_ENCRYPTION_KEY, settings.TEST_PII_ENCRYPTION_KEY],
+        "PII_HMAC_KEY": [settings.DEV_PII_HMAC_KEY, settings.TEST_PII_HMAC_KEY.rstrip("=")],
+        "WECHAT_SECRET": [settings.DEMO_WECHAT_SECRET],
+        "WECHAT_PUSH_TOKEN": [settings.DEMO_WECHAT_PUSH_TOKEN],
+        "WECHAT_PUSH_AES_KEY": [settings.DEMO_WECHAT_PUSH_AES_KEY],
+        "AUDIT_CHAIN_KEY": [settings.DEV_AUDIT_CHAIN_KEY, settings.TEST_AUDIT_CHAIN_KEY],
+    }
+
+
+@pytest.mark.parametrize("name", list(_repository_defaults()))
+def test_production_refuses_every_development_default_of_every_secret(monkeypatch, name):
+    for value in _repository_defaults()[name]:
+        with pytest.raises(RuntimeError, match=name):
+            _production(monkeypatch, **{**SECRETS, name: value}).validate()
+
+
+def test_every_secret_setting_is_checked():
+    """A new secret setting (a *_KEY, *_SECRET or *_TOKEN) must join SECRET_SETTINGS, so its defaults are refused."""
+    import config.settings as settings
+
+    names = {
+        name
+        for klass in (settings.Base, settings.Development, settings.Test, settings.Production)
+        for name in vars(klass)
+        if name.endswith(("_KEY", "_SECRET", "_TOKEN")) and name.isupper()
+    }
+    names -= {"JWT_ERROR_MESSAGE_KEY"}  # a JSON field name, not a secret
+    assert names <= set(settings.SECRET_SETTINGS)
+
+
+def test_development_checks_the_pii_keys_at_start():
+    """Not only production: a PII key of the wrong length stops create_app, not the first encryption."""
+    import config.settings as settings
+    from backend import create_app
+
+    bad = type("BadKeys", (settings.Test,), {"PII_ENCRYPTION_KEY": _b64(b"x" * 24)})
+    with pytest.raises(RuntimeError, match="PII_ENCRYPTION_KEY must be urlsafe base64 of 32 bytes"):
+        create_app(bad)
+    same = type("SameKeys", (settings.Test,), {"PII_HMAC_KEY": settings.TEST_PII_ENCRYPTION_KEY})
+    with pytest.raises(RuntimeError, match="must differ"):
+        create_app(same)
+
+
+@pytest.mark.parametrize("module", ["wsgi", "backend.worker"])
+def test_gunicorn_and_celery_refuse_to_start_without_app_env(monkeypatch, module):
+    """Development must be chosen explicitly: gunicorn's wsgi.py and the Celery worker raise before building an app."""
+    import sys
+
+    for value in (None, "", "  "):
+        if value is None:
+            monkeypatch.delenv("APP_ENV", raising=False)
+        else:
+            monkeypatch.setenv("APP_ENV", value)
+        monkeypatch.delitem(sys.modules, module, raising=False)
+        with pytest.raises(RuntimeError, match="APP_ENV is not set"):
+            importlib.import_module(module)
+    monkeypatch.delitem(sys.modules, module, raising=False)
+
+
+def test_make_run_chooses_development_explicitly():
+    from config.settings import ROOT
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "run: export APP_ENV ?= development" in makefile
+
+
+def test_trusted_proxy_count_defaults_to_none_trusted(monkeypatch):
+    import config.settings as settings
+
+    monkeypatch.delenv("TRUSTED_PROXY_COUNT", raising=False)
+    assert importlib.reload(settings).Production.TRUSTED_PROXY_COUNT == 0
+    monkeypatch.setenv("TRUSTED_PROXY_COUNT", "-1")
+    with pytest.raises(RuntimeError, match="TRUSTED_PROXY_COUNT"):
+        _production(monkeypatch, **{**SECRETS, "TRUSTED_PROXY_COUNT": "-1"}).validate()

@@ -22,3 +22,22 @@ class PasswordChangeForm(FlaskForm):
         "确认新密码", validators=[DataRequired("请再次输入新密码"), EqualTo("new_password", "两次输入的新密码不一致")]
     )
     submit = SubmitField("修改密码")
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "动态口令",
+        validators=[DataRequired("请输入动态口令或恢复码"), Length(max=32, message="不超过32位")],
+        description="手机验证器中显示的6位数字；手机丢失时可输入一个恢复码",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField("验证")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "验证器中的6位数字",
+        validators=[DataRequired("请输入验证器中显示的6位数字"), Length(max=32, message="不超过32位")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField("确认绑定")

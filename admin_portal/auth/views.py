@@ -5,12 +5,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from admin_portal.auth import pending
 from admin_portal.auth.forms import LoginForm, PasswordChangeForm
 from admin_portal.forms import ConfirmForm, apply_error
 from admin_portal.security import end_session, requires_staff_login, start_session
 from backend.errors import AppError, ValidationFailed
 from backend.extensions import portal_limiter
 from backend.staff import service as staff_service
+from backend.staff.service import InvalidCredentials
 
 bp = Blueprint("auth", __name__)
 
@@ -34,6 +36,13 @@ def login():
         except AppError as error:
             flash(error.message, "danger")
         else:
+            if result.second_factor:
+                pending.begin(
+                    result.staff,
+                    must_change_password=result.must_change_password,
+                    next_url=_safe_next(request.args.get("next")),
+                )
+                return redirect(url_for("auth.verify" if result.second_factor == "verify" else "auth.enrol"))
             start_session(result.staff, result.must_change_password)
             if result.must_change_password:
                 return redirect(url_for("auth.change_password"))
@@ -64,6 +73,10 @@ def change_password():
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
             )
+        except InvalidCredentials:  # too many wrong current passwords: the account is locked and its sessions ended
+            end_session()
+            flash("当前密码错误次数过多，账号已锁定，请稍后重新登录", "danger")
+            return redirect(url_for("auth.login"))
         except ValidationFailed as error:
             apply_error(form, error if error.details else _field_error(error))
         else:
@@ -76,3 +89,6 @@ def change_password():
 
 def _field_error(error):
     return ValidationFailed(error.message, code=error.code, details={"new_password": error.message})
+
+
+from admin_portal.auth import second_factor  # noqa: E402,F401  (the second-factor routes of this blueprint)

@@ -10,8 +10,9 @@ def _lines(text):
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def onsite_content(form, existing=None):
-    """The on-site entry form -> registration content (every section). A blank phone keeps the existing one."""
+def onsite_content(form, existing=None, only=None):
+    """The on-site entry form -> registration content (every section, or those in `only`: a returned registration's
+    reopened ones). A blank phone keeps the existing one."""
     trips = []
     for line in _lines(form.get("trips")):
         parts = [p.strip() for p in line.replace("，", ",").split(",")]
@@ -41,7 +42,7 @@ def onsite_content(form, existing=None):
     }
     if form.get("declaration") == "1":
         content["declaration"] = {"agreed": True}
-    return content
+    return content if only is None else {name: value for name, value in content.items() if name in only}
 
 
 def return_reasons(form):

@@ -24,7 +24,10 @@ def _actor():
 
 
 def _year():
-    return request.args.get("year", type=int) or windows.today_cst().year
+    """The year asked for, if it is one the system can have (2000 to next year); otherwise this year."""
+    this_year = windows.today_cst().year
+    year = request.args.get("year", type=int)
+    return year if year is not None and 2000 <= year <= this_year + 1 else this_year
 
 
 @bp.route("/")
@@ -183,14 +186,16 @@ def onsite(veteran_id):
     veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
     year = windows.today_cst().year
     reg = registration_service.find_registration(veteran.id, year)
-    content = reg.content if reg else registration_service.current_view(veteran=veteran)["content"]
+    # An overdue veteran's form is prefilled like the phone's: last year's approved answers and the travel reports.
+    content = registration_service.working_content(veteran, reg, year)
+    reopened = set(reg.return_reasons) | {"declaration"} if reg and reg.status == "returned" else None
     errors = {}
     if request.method == "POST":
         try:
             reg = registration_service.enter_onsite(
                 actor=actor,
                 veteran_id=veteran.id,
-                content=forms.onsite_content(request.form, content),
+                content=forms.onsite_content(request.form, content, only=reopened),
                 submit_now=request.form.get("action") == "submit",
             )
         except (ValidationFailed, RuleViolation) as error:
@@ -199,12 +204,12 @@ def onsite(veteran_id):
         else:
             flash("已提交，等待审核" if reg.status == "submitted" else "已保存草稿", "success")
             return redirect(url_for("registration.detail", registration_id=reg.id))
-    content = reg.content if reg else registration_service.current_view(veteran=veteran)["content"]
     return render_template(
         "registration/onsite.html",
         veteran=veteran,
         reg=reg,
         content=content,
+        reopened=reopened,
         errors=errors,
         sections=sections.SECTIONS,
         employment=sections.EMPLOYMENT,
@@ -217,26 +222,33 @@ def onsite(veteran_id):
 @permission_required("registration.windows")
 def windows_admin():
     actor, year = _actor(), _year()
+    errors = {}
     if request.method == "POST":
+        unit_id = request.form.get("unit_id") or None  # garbage or a unit out of scope: 404 like a missing one
         try:
             closes_on = date.fromisoformat(request.form.get("closes_on", ""))
-            windows.set_window(
-                actor=actor, year=year, closes_on=closes_on, unit_id=request.form.get("unit_id", type=int) or None
-            )
         except ValueError:
-            flash("请选择截止日期", "danger")
-        except ValidationFailed as error:
-            flash("；".join(map(str, error.details.values())) or error.message, "danger")
+            errors = {"closes_on": "请选择截止日期"}
         else:
-            flash("办理时间已更新", "success")
-        return redirect(url_for("registration.windows_admin", year=year))
+            try:
+                windows.set_window(actor=actor, year=year, closes_on=closes_on, unit_id=unit_id)
+            except ValidationFailed as error:
+                errors = error.details or {"closes_on": error.message}
+            else:
+                flash("办理时间已更新", "success")
+                return redirect(url_for("registration.windows_admin", year=year))
+        flash("；".join(map(str, errors.values())), "danger")
+    root = actor.org_unit.parent_id is None
     return render_template(
         "registration/windows.html",
         year=year,
         rows=windows.list_windows(actor=actor, year=year),
-        system=windows.window_for(year),
-        tree=unit_tree(actor, levels=2),
-    )
+        current=windows.window_for(year, None if root else actor.org_unit),
+        root=root,
+        units=windows.extension_units(actor=actor),
+        errors=errors,
+        form=request.form if request.method == "POST" else None,
+    ), 422 if errors else 200
 
 
 @bp.route("/figures")

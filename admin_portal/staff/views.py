@@ -11,6 +11,7 @@ from admin_portal.staff.forms import RolesForm, StaffCreateForm
 from backend.errors import RuleViolation, ValidationFailed
 from backend.orgs.service import list_subtree
 from backend.staff import service as staff_service
+from backend.staff import totp
 
 bp = Blueprint("staff", __name__)
 
@@ -111,7 +112,7 @@ def _simple_action(staff_id, fn, message):
     ConfirmForm().validate_on_submit()
     try:
         fn(actor=_actor(), staff_id=staff_id)
-    except RuleViolation as error:
+    except (ValidationFailed, RuleViolation) as error:
         flash(error.message, "danger")
     else:
         flash(message, "success")
@@ -136,6 +137,12 @@ def enable(staff_id):
 @permission_required("staff.manage")
 def end_sessions(staff_id):
     return _simple_action(staff_id, staff_service.end_staff_sessions, "已强制该账号下线")
+
+
+@bp.route("/<id:staff_id>/reset-totp", methods=["POST"])
+@permission_required("staff.manage")
+def reset_totp(staff_id):
+    return _simple_action(staff_id, totp.reset_second_factor, "已重置动态口令，对方下次登录时须重新绑定")
 
 
 @bp.route("/<id:staff_id>/reset-password", methods=["POST"])

@@ -31,3 +31,28 @@ class WechatAccount(db.Model):
     @property
     def label(self):
         return f"wechat:{self.id}"
+
+
+class TokenFamily(db.Model):
+    """Every refresh token descended from one login. Reusing a spent refresh token revokes the family, and with it
+    every access and refresh token that carries its id (the `fam` claim)."""
+
+    __tablename__ = "token_family"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("wechat_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RefreshToken(db.Model):
+    """One issued refresh token (its jti). Spent when exchanged; a second exchange is reuse."""
+
+    __tablename__ = "refresh_token"
+
+    jti: Mapped[str] = mapped_column(String(36), primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("token_family.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime)
+    spent_at: Mapped[object | None] = mapped_column(UTCDateTime)

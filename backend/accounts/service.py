@@ -7,11 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend import pii
+from backend.accounts import tokens
 from backend.accounts.models import WechatAccount
 from backend.audit import service as audit_service
 from backend.db import transaction, utcnow
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
+from backend.names import clean_name
 from backend.veterans import service as veterans_service
 from backend.veterans.identity import InvalidIdNumber, parse_id_number
 from backend.veterans.models import Veteran
@@ -45,13 +47,23 @@ class BindLocked(RuleViolation):
     message = "绑定失败次数过多，请30分钟后再试，或到服务站办理"
 
 
+class VeteranInactive(PermissionDenied):
+    code = "accounts.veteran_inactive"
+    message = "该退役军人档案已迁出或已注销，不能继续使用小程序办理业务，如有疑问请联系服务站"
+
+
+# Statuses that end phone access at once (backend/veterans/models.py STATUS_LABELS); "suspended" keeps it.
+INACTIVE_STATUSES = frozenset({"deceased", "transferred"})
+
+
 class AccountNotFound(NotFound):
     code = "accounts.not_found"
     message = "未找到该微信账号"
 
 
 def login(*, code):
-    """Exchange a wx.login code for the account (created on first login). WeChat is called before the transaction.
+    """Exchange a wx.login code for the account (created on first login) and open a token family for this login.
+    WeChat is called before the transaction. Returns a tokens.Grant.
 
     :raises WechatCodeInvalid, WechatCodeUsed, WechatCodeBlocked, WechatUnavailable:
     """
@@ -76,21 +88,29 @@ def login(*, code):
                 audit_service.record(
                     actor=account, action="veteran.login", object_type="wechat_account", object_id=account.id
                 )
-            return account
+                grant = tokens.open_family(account)
+            return grant
         except IntegrityError:
             continue
     raise RuleViolation()
 
 
-def find_active_account(account_id, generation):
-    """The account a token names if the token's generation is current (not logged out or unbound), else None."""
+def find_active_account(account_id, generation, family_id=None, *, family_required=False):
+    """The account a token names if the token is still good, else None: its generation is current (not logged out
+    or unbound) and its token family, when it names one, is not revoked (no refresh token of it was reused).
+
+    Access tokens issued before token families existed name none and live out their two hours; a refresh token must
+    name one (`family_required`).
+    """
     try:
         account = db.session.get(WechatAccount, int(account_id))
     except (TypeError, ValueError):
         return None
     if account is None or account.token_generation != generation:
         return None
-    return account
+    if family_id is None and not family_required:
+        return account
+    return account if tokens.family_is_live(family_id, account.id) else None
 
 
 def logout(*, account):
@@ -104,7 +124,8 @@ def bind(*, account, name, id_number, phone_code):
     """Bind the account to the veteran whose name, ID number and phone (from WeChat) all match.
 
     Five failed attempts lock binding for this account for 30 minutes. Every attempt is audited.
-    :raises AlreadyBound, BindLocked, BindMismatch, VeteranTaken, WechatPhoneCodeInvalid, WechatUnavailable
+    :raises AlreadyBound, BindLocked, BindMismatch, VeteranInactive, VeteranTaken, WechatPhoneCodeInvalid,
+        WechatUnavailable
     """
     now = utcnow()
     if account.veteran_id:
@@ -133,6 +154,8 @@ def bind(*, account, name, id_number, phone_code):
                     account.bind_locked_until = now + timedelta(minutes=30)
                     account.bind_failures = 0
                     outcome = BindLocked
+            elif veteran.status in INACTIVE_STATUSES:
+                outcome = VeteranInactive
             elif db.session.scalar(select(WechatAccount.id).where(WechatAccount.veteran_id == veteran.id)):
                 outcome = VeteranTaken
             else:
@@ -162,7 +185,7 @@ def _match(name, id_number, phone):
     veteran = db.session.scalars(
         select(Veteran).where(Veteran.id_number_hmac == veterans_service.id_index(number))
     ).first()
-    if veteran is None or veteran.name != (name or "").strip() or not phone:
+    if veteran is None or veteran.name != clean_name(name) or not phone:
         return None
     if veteran.phone_hmac != veterans_service.phone_index(phone):
         return None
@@ -187,9 +210,11 @@ def find_account_of(veteran_id):
 
 
 def require_veteran(account):
-    """The veteran bound to the account. :raises NotBound:"""
+    """The veteran bound to the account, if their record is still active. :raises NotBound, VeteranInactive:"""
     if account.veteran is None:
         raise NotBound()
+    if account.veteran.status in INACTIVE_STATUSES:
+        raise VeteranInactive()
     return account.veteran
 
 

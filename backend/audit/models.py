@@ -1,6 +1,11 @@
-"""Audit rows: append-only and hash-chained. Database triggers refuse UPDATE and DELETE (see the migration)."""
+"""Audit rows and their seals, both append-only: database triggers refuse UPDATE and DELETE (see the migrations).
 
-from sqlalchemy import JSON, Index, String
+A web request only inserts an `audit_log` row (no lock, no read of the chain head). The sealer (backend/audit/chain.py)
+later gives each unsealed row the next chain position in `audit_seal`, with an HMAC keyed by AUDIT_CHAIN_KEY over the
+row and the previous seal, so the chain is ordered by seal time, not by id.
+"""
+
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import BigId, UTCDateTime, utcnow
@@ -32,5 +37,17 @@ class AuditLog(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(32))
     source_ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64))
+    # The unkeyed SHA-256 chain of rows written before migration 0008; kept as history, no longer written or checked.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditSeal(db.Model):
+    """One chain position per audit row: seq 1, 2, 3... without gaps, in the order the sealer found the rows."""
+
+    __tablename__ = "audit_seal"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    row_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_log.id"), unique=True)
+    chain_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256(AUDIT_CHAIN_KEY, previous hash + seq + row)
+    sealed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select, update
 
+from backend import denials
 from backend.db import transaction, utcnow
 from backend.errors import NotFound
 from backend.extensions import db
@@ -44,6 +45,8 @@ def mark_read(*, veteran_id, message_id):
             select(InboxMessage).where(InboxMessage.id == message_id, InboxMessage.veteran_id == veteran_id)
         ).first()
         if message is None:
+            if denials.exists(InboxMessage, message_id):  # another veteran's message: audited, answered as not found
+                raise denials.mark(MessageNotFound(), object_type="inbox_message", object_id=message_id)
             raise MessageNotFound()
         if message.read_at is None:
             db.session.execute(

@@ -1,10 +1,12 @@
 """Data scope in one place: a staff member sees and changes only what lies in their unit's subtree (本部门及以下).
 
-Every scoped query and write goes through these helpers. Outside the scope is indistinguishable from missing.
+Every scoped query and write goes through these helpers. Outside the scope is indistinguishable from missing to the
+caller; the error is marked so the portal audits the refusal (backend/denials.py).
 """
 
 from sqlalchemy import select
 
+from backend import denials
 from backend.errors import NotFound, PermissionDenied
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
@@ -45,8 +47,10 @@ def get_unit_in_scope(actor, unit_id, *, lock=False):
     if lock:
         query = query.with_for_update(of=OrgUnit)
     unit = db.session.scalars(query).first()
-    if not in_scope(actor, unit):
+    if unit is None:
         raise OrgUnitNotFound()
+    if not in_scope(actor, unit):
+        raise denials.mark(OrgUnitNotFound(), object_type="org_unit", object_id=unit_id)
     return unit
 
 
@@ -64,5 +68,7 @@ def get_scoped(model, object_id, *, actor, unit_column, not_found, lock=False):
         query = query.with_for_update(of=model)
     found = db.session.scalars(query).first()
     if found is None:
+        if denials.exists(model, object_id):
+            raise denials.mark(not_found(), object_type=model.__tablename__, object_id=object_id)
         raise not_found()
     return found

@@ -6,6 +6,7 @@ from backend.audit import service as audit_service
 from backend.db import transaction
 from backend.errors import RuleViolation, ValidationFailed
 from backend.extensions import db
+from backend.names import clean_name
 from backend.orgs.models import LEVELS, OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission
 
@@ -21,7 +22,7 @@ class UnitNameTaken(RuleViolation):
 
 
 def _clean_name(name):
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name or len(name) > 100:
         raise ValidationFailed(
             "机构名称不能为空，且不超过100个字", details={"name": "机构名称不能为空，且不超过100个字"}

@@ -1,42 +1,37 @@
-"""Proof attached to registration sections: JPEG, PNG or PDF up to 5 MB, checked by magic bytes (never by the
-name or the declared type), stored under a name the server makes, never executed, downloaded with a server-set
-Content-Disposition. Staff downloads are audited.
+"""Proof attached to registration sections: JPEG, PNG or PDF up to 5 MB, checked by content (backend/uploads.py:
+magic bytes, malware scan, images re-encoded, active PDFs refused), stored under a name the server makes, never
+executed, downloaded with a server-set Content-Disposition. Staff downloads are audited.
 """
 
 import hashlib
 import re
 import secrets
-import struct
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from backend import denials, uploads
 from backend.audit import service as audit_service
 from backend.db import after_commit, transaction
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
+from backend.names import strip_bidi
 from backend.registration.content import SECTIONS
-from backend.registration.models import RegistrationAttachment
+from backend.registration.models import Registration, RegistrationAttachment
 from backend.registration.review import get_for_staff
 from backend.registration.service import (
-    _editable_sections,
     _ensure_open_for,
-    _new_registration,
     find_registration,
-    timeline,
+    get_or_create_draft,
+    require_section_editable,
 )
 from backend.registration.windows import today_cst
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = uploads.MAX_BYTES
 MAX_PER_REGISTRATION = 10
-MAX_PIXELS = 40_000_000
-TYPES = {  # content type: (magic bytes, extension)
-    "image/jpeg": (b"\xff\xd8\xff", ".jpg"),
-    "image/png": (b"\x89PNG\r\n\x1a\n", ".png"),
-    "application/pdf": (b"%PDF-", ".pdf"),
-}
-LIMITS_TEXT = "仅支持 JPG、PNG 图片或 PDF 文件，单个不超过5MB，每份登记最多10个"
+MAX_PIXELS = uploads.MAX_PIXELS
+LIMITS_TEXT = uploads.LIMITS_TEXT
 
 
 class AttachmentRejected(ValidationFailed):
@@ -54,22 +49,8 @@ class TooManyAttachments(RuleViolation):
     message = "每份登记最多上传10个附件"
 
 
-def sniff(data):
-    """The content type the bytes really are, or None. PNGs larger than MAX_PIXELS are refused (pixel bombs)."""
-    for content_type, (magic, _) in TYPES.items():
-        if data.startswith(magic):
-            if content_type == "image/png":
-                if len(data) < 24 or data[12:16] != b"IHDR":
-                    return None
-                width, height = struct.unpack(">II", data[16:24])
-                if width * height > MAX_PIXELS:
-                    return None
-            return content_type
-    return None
-
-
 def _display_name(filename, extension):
-    stem = Path(filename or "").name
+    stem = strip_bidi(Path(filename or "").name)
     stem = re.sub(r"[\x00-\x1f\\/:*?\"<>|]", "", stem)[:80].strip(". ") or "附件"
     return stem if stem.lower().endswith(extension) else f"{stem}{extension}"
 
@@ -87,12 +68,13 @@ def add_attachment(*, account, section, filename, data, now=None):
     """
     if section not in SECTIONS or section == "declaration":
         raise ValidationFailed(details={"section": "请选择需要附证明材料的登记项"})
-    content_type = sniff(data or b"")
-    if not data or len(data) > MAX_BYTES or content_type is None:
-        raise AttachmentRejected(details={"file": LIMITS_TEXT})
+    try:
+        content_type, data = uploads.inspect_upload(data)  # before any transaction: nothing is written on refusal
+    except uploads.Rejected as refusal:
+        raise AttachmentRejected(refusal.message, details={"file": refusal.message}) from None
     veteran = account.veteran
     today = today_cst(now)
-    stored_name = secrets.token_hex(16) + TYPES[content_type][1]
+    stored_name = secrets.token_hex(16) + uploads.extension(content_type)
     path = storage_dir() / stored_name
     try:
         return _store(account, veteran, today, section, filename, data, content_type, stored_name, path)
@@ -105,12 +87,10 @@ def _store(account, veteran, today, section, filename, data, content_type, store
     with transaction():
         reg = find_registration(veteran.id, today.year, lock=True)
         _ensure_open_for(reg, veteran, today)
-        only = _editable_sections(reg)
-        if only is not None and section not in only:
-            raise ValidationFailed(details={"section": "该项无需修改，已锁定"})
-        if reg is None:
-            reg = _new_registration(veteran, today.year, "online")
-            timeline(reg, actor=account, action="draft_created", channel="online")
+        require_section_editable(reg, section)
+        if reg is None:  # the first upload creates the draft; concurrent first uploads share one row
+            reg = get_or_create_draft(veteran, today.year, actor=account, channel="online")
+            require_section_editable(reg, section)
         count = db.session.scalar(select(func.count()).where(RegistrationAttachment.registration_id == reg.id))
         if count >= MAX_PER_REGISTRATION:
             raise TooManyAttachments()
@@ -121,7 +101,7 @@ def _store(account, veteran, today, section, filename, data, content_type, store
             content_type=content_type,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-            display_name=_display_name(filename, TYPES[content_type][1]),
+            display_name=_display_name(filename, uploads.extension(content_type)),
         )
         db.session.add(attachment)
         db.session.flush()
@@ -144,14 +124,22 @@ def delete_attachment(*, account, attachment_id, now=None):
         reg = find_registration(account.veteran.id, today.year, lock=True)
         attachment = db.session.get(RegistrationAttachment, attachment_id)
         if reg is None or attachment is None or attachment.registration_id != reg.id:
-            raise AttachmentNotFound()
+            raise _not_own(attachment, account)
         _ensure_open_for(reg, account.veteran, today)
-        only = _editable_sections(reg)
-        if only is not None and attachment.section not in only:
-            raise ValidationFailed(details={"section": "该项无需修改，已锁定"})
+        require_section_editable(reg, attachment.section)
         stored = storage_dir() / attachment.stored_name
         db.session.delete(attachment)
         after_commit(stored.unlink, missing_ok=True)
+
+
+def _not_own(attachment, account):
+    """AttachmentNotFound, marked as a refusal (audited by the API) when the attachment is another veteran's."""
+    error = AttachmentNotFound()
+    if attachment is not None:
+        owner = db.session.scalar(select(Registration.veteran_id).where(Registration.id == attachment.registration_id))
+        if owner != account.veteran.id:
+            denials.mark(error, object_type="registration_attachment", object_id=attachment.id)
+    return error
 
 
 def open_for_staff(*, actor, attachment_id):

@@ -1,6 +1,7 @@
 """The registration form, version 1: sections, validation, prefill, and what changed since last year."""
 
 from backend.errors import ValidationFailed
+from backend.names import clean_name
 from backend.veterans.identity import normalize_mobile
 
 FORM_VERSION = 1
@@ -28,7 +29,7 @@ def _text(value, limit, field):
         return ""
     if not isinstance(value, str) or len(value) > limit:
         raise ValidationFailed(details={field: f"应为不超过{limit}字的文本"})
-    return value.strip()
+    return clean_name(value)
 
 
 def _bool(value, field):
@@ -84,17 +85,14 @@ def clean_section(name, data):
     raise ValidationFailed(details={name: "未知的登记项"})
 
 
-def clean_content(content, *, only=None):
-    """Clean every section present (a draft may be partial). `only` limits which sections may change."""
+def clean_content(content):
+    """Clean every section present (a draft may be partial); which sections may change is the service's rule."""
     if not isinstance(content, dict):
         raise ValidationFailed(details={"content": "格式有误"})
     cleaned, errors = {}, {}
     for name, data in content.items():
         if name not in SECTIONS:
             errors[name] = "未知的登记项"
-            continue
-        if only is not None and name not in only:
-            errors[name] = "该项无需修改，已锁定"
             continue
         try:
             cleaned[name] = clean_section(name, data)

@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from backend import pii
 from backend.audit.service import SystemActor
 from backend.db import transaction, utcnow
 from backend.extensions import db
 from backend.inbox.service import post_message
 from backend.orgs.models import OrgUnit
-from backend.registration.models import Registration, RegistrationReminder
-from backend.registration.service import timeline
+from backend.registration.models import CONTENT_CONTEXT, Registration, RegistrationReminder
+from backend.registration.service import insert_once, timeline
 from backend.registration.windows import today_cst, window_for
 from backend.veterans.models import Veteran
 
@@ -43,7 +44,8 @@ def _windows():
 
 
 def mark_overdue(*, now=None):
-    """Veterans whose window has closed with nothing submitted become overdue (listed for staff follow-up)."""
+    """Veterans whose window has closed with nothing submitted become overdue (listed for staff follow-up). Safe
+    against concurrent on-site entry: drafts are locked, and a missing row is inserted only if still missing."""
     today = today_cst(now)
     year, window = today.year, _windows()
     marked = 0
@@ -52,9 +54,9 @@ def mark_overdue(*, now=None):
             regs = {
                 r.veteran_id: r
                 for r in db.session.scalars(
-                    select(Registration).where(
-                        Registration.year == year, Registration.veteran_id.in_([v.id for v in batch])
-                    )
+                    select(Registration)
+                    .where(Registration.year == year, Registration.veteran_id.in_([v.id for v in batch]))
+                    .with_for_update(of=Registration)  # a draft saved on-site meanwhile is seen as it committed
                 )
             }
             for veteran in batch:
@@ -63,18 +65,24 @@ def mark_overdue(*, now=None):
                 reg = regs.get(veteran.id)
                 if reg is not None and reg.status != "draft":
                     continue
-                if reg is None:
-                    reg = Registration(
-                        veteran_id=veteran.id,
-                        unit_id=veteran.unit_id,
-                        year=year,
-                        content={},
-                        channel="system",
-                        return_reasons={},
+                if reg is None:  # an empty row; the answers are prefilled when the veteran catches up
+                    created = insert_once(
+                        {
+                            "veteran_id": veteran.id,
+                            "unit_id": veteran.unit_id,
+                            "year": year,
+                            "status": "overdue",
+                            "content_sealed": pii.encrypt_json({}, context=CONTENT_CONTEXT),
+                            "channel": "system",
+                            "return_reasons": {},
+                        }
                     )
-                    db.session.add(reg)
-                reg.status = "overdue"
-                db.session.flush()
+                    if created is None:
+                        continue  # entered on-site a moment ago; the next run looks at it again
+                    reg = db.session.get(Registration, created)
+                else:
+                    reg.status = "overdue"
+                    db.session.flush()
                 timeline(reg, actor=SYSTEM, action="overdue", channel="system")
                 marked += 1
     return marked

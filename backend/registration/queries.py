@@ -99,45 +99,37 @@ def _figures(unit, year):
 
 
 def figures_workbook(own, children, year):
-    """An .xlsx of the figures (write-only mode), as bytes."""
-    import io
+    """An .xlsx of the figures, as bytes (through backend/exports.py, which escapes formula-like text)."""
+    from backend.exports import workbook_bytes
 
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(f"{year}年度确认")
-    ws.append(
+    header = [
+        "机构",
+        "退役军人数",
+        "已提交",
+        "提交率%",
+        "已通过",
+        "通过率%",
+        "退回补正",
+        "逾期未报",
+        "逾期率%",
+        "审核用时中位数（天）",
+    ]
+    rows = (
         [
-            "机构",
-            "退役军人数",
-            "已提交",
-            "提交率%",
-            "已通过",
-            "通过率%",
-            "退回补正",
-            "逾期未报",
-            "逾期率%",
-            "审核用时中位数（天）",
+            f.unit.name,
+            f.veterans,
+            f.submitted,
+            f.share(f.submitted),
+            f.approved,
+            f.share(f.approved),
+            f.returned,
+            f.overdue,
+            f.share(f.overdue),
+            f.median_review_days,
         ]
+        for f in [own, *children]
     )
-    for f in [own, *children]:
-        ws.append(
-            [
-                f.unit.name,
-                f.veterans,
-                f.submitted,
-                f.share(f.submitted),
-                f.approved,
-                f.share(f.approved),
-                f.returned,
-                f.overdue,
-                f.share(f.overdue),
-                f.median_review_days,
-            ]
-        )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes([(f"{year}年度确认", header, rows)])
 
 
 def export_figures(*, actor, year, unit_id=None):

@@ -9,10 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from backend import denials
 from backend.db import transaction, utcnow
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.inbox.service import post_message
+from backend.names import clean_name
 from backend.orgs.scope import get_scoped, require_permission, subtree_unit_ids
 from backend.registration.content import SECTIONS
 from backend.registration.models import Registration, Talk
@@ -78,7 +80,7 @@ def return_for_correction(*, actor, registration_id, expected_version, reasons):
 
     :raises ValidationFailed (no reasons, unknown section), RegistrationChanged
     """
-    reasons = {k: (v or "").strip()[:300] for k, v in (reasons or {}).items() if (v or "").strip()}
+    reasons = {k: clean_name(v)[:300] for k, v in (reasons or {}).items() if clean_name(v)}
     if not reasons or any(k not in SECTIONS for k in reasons):
         raise ValidationFailed("请至少为一个登记项填写退回原因", details={"reasons": "请至少为一个登记项填写退回原因"})
     with transaction():
@@ -99,7 +101,7 @@ def return_for_correction(*, actor, registration_id, expected_version, reasons):
 
 def flag_concern(*, actor, registration_id, concern, scheduled_at, place):
     """Flag a concern (苗头性问题) and schedule a talk (约谈), whatever the decision. Returns the Talk."""
-    concern, place = (concern or "").strip(), (place or "").strip()
+    concern, place = clean_name(concern), clean_name(place)
     errors = {}
     if not concern:
         errors["concern"] = "请填写关注事项"
@@ -143,13 +145,13 @@ def get_talk(*, actor, talk_id, lock=False):
     try:
         get_for_staff(actor=actor, registration_id=talk.registration_id)
     except RegistrationNotFound:
-        raise TalkNotFound() from None
+        raise denials.mark(TalkNotFound(), object_type="talk", object_id=talk.id) from None
     return talk
 
 
 def record_talk(*, actor, talk_id, outcome, held=True):
     """Record that a talk was held (with its outcome) or cancelled."""
-    outcome = (outcome or "").strip()
+    outcome = clean_name(outcome)
     if held and not outcome:
         raise ValidationFailed(details={"outcome": "请填写约谈情况"})
     with transaction():

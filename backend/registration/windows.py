@@ -1,5 +1,7 @@
 """The registration window as data: 1 January – 31 March (China Standard Time, both days included) unless an
-administrator set another for the year, system-wide or for a unit's subtree (the nearest unit wins)."""
+administrator extended it for the year, system-wide or for a unit's subtree. Extensions only ever lengthen the
+window (a shorter date is refused), and a veteran gets the most generous one that covers their unit.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -10,6 +12,7 @@ from backend.audit import service as audit_service
 from backend.db import transaction
 from backend.errors import ValidationFailed
 from backend.extensions import db
+from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission
 from backend.registration.models import RegistrationWindow
 
@@ -35,36 +38,48 @@ class Window:
 
 
 def window_for(year, unit=None):
-    """The window in force for `year` for a veteran of `unit` (a grid or station) or, without a unit, system-wide."""
-    rows = db.session.scalars(select(RegistrationWindow).where(RegistrationWindow.year == year)).all()
-    best = None
-    for row in rows:
-        if row.unit_id is None:
-            if best is None:
-                best = row
-        elif unit is not None and unit.path.startswith(row.unit.path):
-            if best is None or best.unit_id is None or len(row.unit.path) > len(best.unit.path):
-                best = row
-    if best is None:
-        return Window(year, date(year, 1, 1), date(year, 3, 31), False)
-    return Window(year, best.opens_on, best.closes_on, True)
+    """The window in force for `year` for a veteran of `unit` (a grid or station) or, without a unit, system-wide:
+    the earliest opening and latest close among the system-wide row and the rows of the unit's ancestors."""
+    default = Window(year, date(year, 1, 1), date(year, 3, 31), False)
+    rows = [
+        row
+        for row in db.session.scalars(select(RegistrationWindow).where(RegistrationWindow.year == year))
+        if row.unit_id is None or (unit is not None and unit.path.startswith(row.unit.path))
+    ]
+    if not rows:
+        return default
+    return Window(year, min(r.opens_on for r in rows), max(r.closes_on for r in rows), True)
+
+
+def _date_text(day):
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def set_window(*, actor, year, closes_on, opens_on=None, unit_id=None):
-    """Set (usually extend) a year's window for the whole system (unit_id None, root units only) or a unit's subtree.
+    """Extend a year's window for the whole system (unit_id None, root units only) or a unit's subtree (a
+    non-root administrator's default is their own unit). A date that would shorten the window in force there is
+    refused: an extension may be repeated or lengthened, never taken back.
 
     :raises PermissionDenied, OrgUnitNotFound, ValidationFailed
     """
     require_permission(actor, "registration.windows")
-    opens_on = opens_on or date(year, 1, 1)
-    if closes_on < opens_on or opens_on.year != year or closes_on.year != year:
-        raise ValidationFailed(details={"closes_on": "截止日期须在开始日期之后，且在同一年度内"})
     with transaction():
-        if unit_id is None:
-            if actor.org_unit.parent_id is not None:
-                unit_id = actor.org_unit_id  # a non-root administrator sets it for their own subtree
-        if unit_id is not None:
-            get_unit_in_scope(actor, unit_id)
+        if unit_id is None and actor.org_unit.parent_id is not None:
+            unit_id = actor.org_unit_id
+        unit = get_unit_in_scope(actor, unit_id) if unit_id is not None else None
+        unit_id = unit.id if unit else None
+        current = window_for(year, unit)
+        opens_on = opens_on or current.opens_on
+        if closes_on.year != year or opens_on.year != year:
+            raise ValidationFailed(details={"closes_on": f"截止日期须在{year}年度内"})
+        if closes_on < current.closes_on:
+            raise ValidationFailed(
+                details={
+                    "closes_on": f"不能早于现在的截止日期{_date_text(current.closes_on)}：办理时间只能延长，不能缩短"
+                }
+            )
+        if opens_on > current.opens_on:
+            raise ValidationFailed(details={"opens_on": f"不能晚于现在的开始日期{_date_text(current.opens_on)}"})
         row = db.session.scalars(
             select(RegistrationWindow).where(RegistrationWindow.year == year, RegistrationWindow.unit_id == unit_id)
         ).first()
@@ -89,3 +104,14 @@ def list_windows(*, actor, year):
         select(RegistrationWindow).where(RegistrationWindow.year == year).order_by(RegistrationWindow.id)
     ).all()
     return [r for r in rows if r.unit is None or r.unit.path.startswith(actor.scope_path)]
+
+
+def extension_units(*, actor):
+    """Every unit in the actor's subtree a window can be extended for, down to the stations (grids take their
+    station's), ordered as a tree."""
+    require_permission(actor, "registration.windows")
+    return db.session.scalars(
+        select(OrgUnit)
+        .where(OrgUnit.path.startswith(actor.scope_path, autoescape=True), OrgUnit.level != "grid")
+        .order_by(OrgUnit.path)
+    ).all()

@@ -2,7 +2,7 @@
 
 import secrets
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import BigId, UTCDateTime, utcnow
@@ -32,10 +32,16 @@ class Staff(db.Model):
     # Rotated on disable, password reset and "end sessions": every portal session carries it and dies with it.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Second factor (TOTP): the secret sealed by backend.pii (never plaintext), when it was confirmed, and the last
+    # accepted 30-second step so a code cannot be replayed.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     org_unit = relationship("OrgUnit", lazy="joined")
     role_rows = relationship("StaffRole", cascade="all, delete-orphan", lazy="selectin", order_by="StaffRole.role")
+    recovery_codes = relationship("StaffRecoveryCode", cascade="all, delete-orphan", lazy="select")
 
     @property
     def roles(self):
@@ -51,6 +57,10 @@ class Staff(db.Model):
 
     def can(self, permission):
         return self.is_active and permission in self.permissions
+
+    @property
+    def totp_enrolled(self):
+        return self.totp_enabled_at is not None
 
     @property
     def scope_path(self):
@@ -76,3 +86,14 @@ class StaffRole(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
+
+
+class StaffRecoveryCode(db.Model):
+    """A single-use recovery code for the second factor, stored as a keyed hash (backend.pii.blind_index)."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -68,3 +68,15 @@ def permissions_for(roles):
     for role in roles:
         granted |= ROLE_PERMISSIONS.get(role, set())
     return granted
+
+
+# 三员分立 on combinations (issue #10): one account holds at most one administrator role, and the auditor holds no
+# business role either (the auditor must not audit their own work).
+ADMIN_ROLES = frozenset({"sys_admin", "security_admin", "auditor"})
+BUSINESS_ROLES = frozenset({"station_staff", "center_reviewer", "supervisor"})
+
+
+def separation_conflict(roles):
+    """True when the role set breaks 三员分立: two administrator roles, or the auditor with a business role."""
+    roles = set(roles)
+    return len(roles & ADMIN_ROLES) > 1 or ("auditor" in roles and bool(roles & BUSINESS_ROLES))

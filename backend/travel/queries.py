@@ -1,14 +1,13 @@
 """Scoped staff reads of trips: filtered lists and the Excel export (audited)."""
 
-import io
 from dataclasses import dataclass
 from datetime import date
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from backend.audit import service as audit_service
 from backend.db import transaction
+from backend.exports import workbook_bytes
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
@@ -53,32 +52,29 @@ def list_trips(*, actor, filters, limit=500):
     return out
 
 
+EXPORT_HEADER = ("姓名", "服务站", "目的地", "事由", "证件", "计划出境", "计划返回", "实际出境", "实际返回", "状态")
+
+
+def _export_row(trip, data):
+    return [
+        trip.veteran.name,
+        trip.veteran.station.name,
+        DESTINATIONS.get(data["destination"]),
+        PURPOSES.get(data["purpose"]),
+        DOCUMENTS.get(trip.document_type),
+        data["planned_departure"],
+        data["planned_return"],
+        data.get("departed_on"),
+        data.get("returned_on"),
+        trip.status_label,
+        "是" if trip.overdue else "",
+    ]
+
+
 def export_trips(*, actor, filters):
-    """The filtered list as .xlsx bytes; the export is audited with its row count."""
+    """The filtered list as .xlsx bytes (through backend/exports.py); the export is audited with its row count."""
     rows = list_trips(actor=actor, filters=filters, limit=100_000)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("出入境报备")
-    ws.append(
-        ["姓名", "服务站", "目的地", "事由", "证件", "计划出境", "计划返回", "实际出境", "实际返回", "状态", "逾期"]
-    )
-    for trip, data in rows:
-        ws.append(
-            [
-                trip.veteran.name,
-                trip.veteran.station.name,
-                DESTINATIONS.get(data["destination"]),
-                PURPOSES.get(data["purpose"]),
-                DOCUMENTS.get(trip.document_type),
-                data["planned_departure"],
-                data["planned_return"],
-                data.get("departed_on"),
-                data.get("returned_on"),
-                trip.status_label,
-                "是" if trip.overdue else "",
-            ]
-        )
-    out = io.BytesIO()
-    wb.save(out)
+    content = workbook_bytes([("出入境报备", [*EXPORT_HEADER, "逾期"], (_export_row(t, d) for t, d in rows))])
     with transaction():
         audit_service.record(actor=actor, action="travel.export", object_type="trip", details={"rows": len(rows)})
-    return out.getvalue()
+    return content

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from backend import pii
+from backend import denials, pii
 from backend.audit import service as audit_service
 from backend.db import transaction
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
+from backend.names import clean_name
 from backend.orgs.scope import get_scoped, require_permission
 from backend.registration.windows import today_cst
 from backend.travel.countries import DESTINATIONS, DOCUMENTS, PURPOSES
@@ -90,7 +91,7 @@ def _clean(fields, *, today, staff=False):
         errors["planned_return"] = "请填写计划返回日期"
     elif isinstance(depart, date) and back < depart:
         errors["planned_return"] = "返回日期不能早于出境日期"
-    note = (fields.get("purpose_note") or "").strip()
+    note = clean_name(fields.get("purpose_note"))
     if len(note) > 200:
         errors["purpose_note"] = "不超过200字"
     if errors:
@@ -167,6 +168,8 @@ def _own_trip(account, trip_id, lock=True):
     query = select(Trip).where(Trip.id == trip_id, Trip.veteran_id == account.veteran.id)
     trip = db.session.scalars(query.with_for_update(of=Trip) if lock else query).first()
     if trip is None:
+        if denials.exists(Trip, trip_id):  # another veteran's trip: audited, answered as not found
+            raise denials.mark(TripNotFound(), object_type="trip", object_id=trip_id)
         raise TripNotFound()
     return trip
 
@@ -179,6 +182,11 @@ def list_own_trips(*, account, cursor=None, limit=20):
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
+def _check_departure(departed_on, data, today):
+    if departed_on > today or departed_on < data["planned_departure"] - timedelta(days=30):
+        raise ValidationFailed(details={"departed_on": "出境日期不合理"})
+
+
 def mark_departed(*, account, trip_id, departed_on=None, now=None):
     today = today_cst(now)
     with transaction():
@@ -187,8 +195,7 @@ def mark_departed(*, account, trip_id, departed_on=None, now=None):
             raise TripStateInvalid(details={"status": trip.status})
         data = trip.details
         departed_on = departed_on or today
-        if departed_on > today or departed_on < data["planned_departure"] - timedelta(days=30):
-            raise ValidationFailed(details={"departed_on": "出境日期不合理"})
+        _check_departure(departed_on, data, today)
         data["departed_on"] = departed_on
         trip.seal(data)
         trip.status = "departed"
@@ -196,18 +203,36 @@ def mark_departed(*, account, trip_id, departed_on=None, now=None):
     return trip
 
 
-def report_return(*, account, trip_id, returned_on, now=None):
-    """Report the return (actual date). A planned trip never marked departed is accepted too."""
+def report_return(*, account, trip_id, returned_on, departed_on=None, now=None):
+    """Report the return (actual date). A trip never marked departed returns only with its departure date reported
+    in the same call (`departed_on`); both are recorded, as two timeline events.
+
+    :raises TripNotFound: not the veteran's trip.
+    :raises TripStateInvalid: cancelled or already returned; or never departed and no `departed_on` given.
+    :raises ValidationFailed: a date in the future, a return before the departure, or a departure that contradicts
+        the one already reported.
+    """
     today = today_cst(now)
     with transaction():
         trip = _own_trip(account, trip_id)
         if trip.status not in ("planned", "departed"):
             raise TripStateInvalid(details={"status": trip.status})
         data = trip.details
-        departed = data.get("departed_on") or data["planned_departure"]
+        if trip.status == "planned":
+            if departed_on is None:
+                raise TripStateInvalid(
+                    "尚未报告出境，请同时填写实际出境日期",
+                    details={"status": trip.status, "departed_on": "请填写实际出境日期"},
+                )
+            _check_departure(departed_on, data, today)
+        elif departed_on is not None and departed_on != data.get("departed_on"):
+            raise ValidationFailed(details={"departed_on": "与已报告的出境日期不一致"})
+        departed = departed_on or data.get("departed_on") or data["planned_departure"]
         if not isinstance(returned_on, date) or returned_on > today or returned_on < departed:
             raise ValidationFailed(details={"returned_on": "返回日期不能晚于今天，也不能早于出境日期"})
-        data.setdefault("departed_on", departed)
+        if trip.status == "planned":
+            data["departed_on"] = departed
+            _event(trip, account, "departed", "online")
         data["returned_on"] = returned_on
         trip.seal(data)
         trip.status, trip.overdue = "returned", False
@@ -235,7 +260,7 @@ def get_trip_for_staff(*, actor, trip_id):
 
 
 def add_staff_note(*, actor, trip_id, note):
-    note = (note or "").strip()
+    note = clean_name(note)
     if not note or len(note) > 500:
         raise ValidationFailed(details={"note": "请填写跟进情况（不超过500字）"})
     require_permission(actor, "travel.record")

@@ -15,6 +15,7 @@ from backend.audit import service as audit_service
 from backend.db import after_commit, transaction, utcnow
 from backend.errors import AppError, NotFound, ValidationFailed
 from backend.extensions import db
+from backend.names import clean_name
 from backend.orgs.scope import get_scoped, get_unit_in_scope, require_permission
 from backend.staff.models import Staff
 from backend.veterans.models import ImportJob
@@ -110,7 +111,7 @@ def _cell(row, columns, key):
     index = columns.get(key)
     value = row[index] if index is not None and index < len(row) else None
     if isinstance(value, str):
-        value = value.strip()
+        value = clean_name(value)
     return value if value not in ("", None) else None
 
 

@@ -9,6 +9,7 @@ from backend.audit import service as audit_service
 from backend.db import transaction
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
+from backend.names import clean_name
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_scoped, in_scope, require_permission
 from backend.veterans.identity import normalize_mobile, parse_id_number
@@ -60,7 +61,7 @@ def clean_fields(fields):
     """Validate and normalize editable fields; returns a dict ready to apply. :raises ValidationFailed:"""
     out, errors, specific = {}, {}, []
     if "name" in fields:
-        name = (fields["name"] or "").strip()
+        name = clean_name(fields["name"])
         if not name or len(name) > 64:
             errors["name"] = "姓名不能为空，且不超过64个字"
         out["name"] = name
@@ -81,7 +82,7 @@ def clean_fields(fields):
                 specific.append(error)
     for key, limit in (("address", 200), ("grid_worker", 64)):
         if key in fields:
-            value = (fields[key] or "").strip() or None
+            value = clean_name(fields[key]) or None
             if value and len(value) > limit:
                 errors[key] = f"不超过{limit}个字"
             out[key] = value

@@ -8,7 +8,7 @@ from backend.extensions import api_limiter
 from miniprogram_api.auth.schemas import BindSchema, LoginSchema, OkSchema, TokensSchema
 from miniprogram_api.docs import TOKEN_ERRORS, errors
 from miniprogram_api.me.schemas import MeSchema
-from miniprogram_api.security import current_account, issue_tokens, require_refresh_token
+from miniprogram_api.security import current_account, issue_tokens, rotate_refresh_token
 
 public_bp = Blueprint("auth_public", __name__, description="登录")
 bp = Blueprint("auth", __name__, description="退出与身份绑定")
@@ -36,8 +36,12 @@ def login(payload):
 @public_bp.response(200, TokensSchema)
 @errors(public_bp, *TOKEN_ERRORS)
 def refresh():
-    """用刷新令牌（Authorization: Bearer <refresh_token>）换取新的令牌。"""
-    return issue_tokens(require_refresh_token())
+    """用刷新令牌（Authorization: Bearer <refresh_token>）换取新的访问令牌和刷新令牌。
+
+    刷新令牌只能使用一次：换取后原刷新令牌作废；再次使用已作废的刷新令牌，视为令牌泄露，本次登录签发的全部令牌立即失效，
+    须重新登录。
+    """
+    return issue_tokens(rotate_refresh_token())
 
 
 @bp.route("/auth/logout", methods=["POST"])
@@ -60,6 +64,7 @@ def logout():
     "accounts.bind_locked",
     "accounts.already_bound",
     "accounts.veteran_taken",
+    "accounts.veteran_inactive",
     "wechat.phone_code_invalid",
     "wechat.unavailable",
     "request.rate_limited",

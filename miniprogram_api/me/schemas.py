@@ -17,8 +17,21 @@ class MeSchema(ma.Schema):
     status = ma.fields.String(required=True)
 
 
-class MePatchSchema(ma.Schema):
-    """Only contact fields; any other field is refused with 422."""
+PHONE_REQUIRED = "手机号不能删除；如需更换，请填写新的手机号"
 
-    phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=20))
+
+def _phone_present(value):
+    """The phone on record is how the veteran is reached and re-binds: it may be changed, never erased."""
+    if not value.strip():
+        raise ma.ValidationError(PHONE_REQUIRED)
+
+
+class MePatchSchema(ma.Schema):
+    """Only contact fields; any other field is refused with 422. The phone may be changed but not erased."""
+
+    phone = ma.fields.String(
+        allow_none=False,
+        validate=[ma.validate.Length(max=20), _phone_present],
+        error_messages={"null": PHONE_REQUIRED},
+    )
     address = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))

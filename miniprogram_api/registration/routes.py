@@ -11,6 +11,7 @@ from miniprogram_api.registration.schemas import (
     CurrentSchema,
     DraftSchema,
     PastListSchema,
+    PastPageArgsSchema,
     UploadFileSchema,
     UploadFormSchema,
 )
@@ -60,11 +61,13 @@ def submit():
 
 
 @bp.route("/registrations", methods=["GET"])
+@bp.arguments(PastPageArgsSchema, location="query")
 @bp.response(200, PastListSchema)
 @errors(bp, *VETERAN_ERRORS)
-def list_past():
-    """历年登记记录。"""
-    return {"items": registration_service.history(veteran=current_veteran()), "next_cursor": None}
+def list_past(args):
+    """历年登记记录，按年度倒序；next_cursor 不为空时以 cursor 取下一页。"""
+    items, next_cursor = registration_service.history(veteran=current_veteran(), **args)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @bp.route("/registrations/current/attachments", methods=["POST"])
@@ -79,6 +82,7 @@ def list_past():
     "registration.window_closed",
     "registration.not_editable",
     "request.too_large",
+    "files.scan_unavailable",
 )
 def upload_attachment(form, files):
     """上传证明材料（multipart/form-data：section、file）。按文件内容校验类型，文件名由服务器生成。"""

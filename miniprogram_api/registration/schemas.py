@@ -45,6 +45,10 @@ class CurrentSchema(ma.Schema):
     status = ma.fields.String(
         required=True, metadata={"description": "not_started | draft | submitted | returned | approved | overdue"}
     )
+    # overdue slice (issue 10): whether the phone may save and submit now (also overdue within an extended window)
+    editable = ma.fields.Boolean(
+        required=True, metadata={"description": "现在能否保存和提交（逾期未报的，办理时间延长后也可以补报）"}
+    )
     registration_id = ma.fields.Integer(allow_none=True)
     form_version = ma.fields.Integer(required=True)
     content = ma.fields.Dict(required=True, metadata={"description": SECTION_DOC})
@@ -75,4 +79,11 @@ class PastSchema(ma.Schema):
 
 class PastListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(PastSchema), required=True)
-    next_cursor = ma.fields.Integer(allow_none=True, required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "下一页的 cursor；没有更多时为空"})
+
+
+class PastPageArgsSchema(ma.Schema):
+    """Keyset paging like every list: `cursor` is the previous page's next_cursor (opaque to the client)."""
+
+    cursor = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**62))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))

@@ -56,6 +56,10 @@ class DepartSchema(ma.Schema):
 
 class ReturnSchema(ma.Schema):
     returned_on = ma.fields.Date(required=True)
+    departed_on = ma.fields.Date(
+        load_default=None,
+        metadata={"description": "实际出境日期；尚未标记出境的行程必填（一并记录出境和返回），已出境的可省略"},
+    )
 
 
 class ConsentSchema(ma.Schema):
@@ -128,7 +132,7 @@ def depart(payload, trip_id):
 @bp.response(200, TripSchema)
 @errors(bp, *VETERAN_ERRORS, "travel.not_found", "travel.invalid_state")
 def report_return(payload, trip_id):
-    """报告返回（实际返回日期）。"""
+    """报告返回（实际返回日期）。尚未标记出境的行程须同时报告出境日期 departed_on，否则 409 travel.invalid_state。"""
     return travel_service.report_return(account=current_account(), trip_id=trip_id, **payload)
 
 

@@ -202,3 +202,63 @@ def test_session_key_never_leaves_the_server(api_app, fake_wechat, veteran, capl
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for key in keys:
         assert key not in dump and key not in logged and all(key not in b for b in bodies)
+
+
+# --- issue 10: a veteran marked deceased or transferred out loses phone access at once ------------------------------
+
+VETERAN_BLUEPRINTS = ("me", "inbox", "registration", "travel")
+
+
+def _veteran_routes(api_app):
+    for rule in api_app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] in VETERAN_BLUEPRINTS:
+            path = rule.rule.replace("<id:", "<").replace("/api", "", 1)
+            for arg in rule.arguments:
+                path = path.replace(f"<{arg}>", "1")
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, path
+
+
+def _set_status(veteran, status):
+    from backend.db import transaction
+
+    with transaction():
+        veteran.status = status
+
+
+@pytest.mark.parametrize("status", ["deceased", "transferred"])
+def test_inactive_veteran_is_refused_on_every_veteran_endpoint(api_app, fake_wechat, veteran, status):
+    client = bound_client(api_app, fake_wechat, veteran)
+    client.get("/v1/me", expect=200)
+    _set_status(veteran, status)
+    routes = list(_veteran_routes(api_app))
+    assert len(routes) >= 10 and ("GET", "/v1/me") in routes
+    raw = api_app.test_client()
+    for method, path in routes:
+        response = raw.open(path, method=method, json={}, headers={"Authorization": f"Bearer {client.token}"})
+        assert response.status_code == 403, (method, path, response.status_code)
+        error = response.get_json()["error"]
+        assert error["code"] == "accounts.veteran_inactive" and "服务站" in error["message"]
+    # account-level routes still answer (the person may log out); a suspended record keeps access
+    client.get("/v1/subscriptions", expect=200)
+    _set_status(veteran, "suspended")
+    client.get("/v1/me", expect=200)
+
+
+def test_binding_to_an_inactive_record_is_refused(api_app, fake_wechat, veteran):
+    _set_status(veteran, "deceased")
+    client = login(api_app, fake_wechat)
+    body = client.post(
+        "/v1/auth/bind",
+        json={
+            "name": veteran.name,
+            "id_number": veteran.id_number,
+            "phone_code": phone_code(fake_wechat, veteran.phone),
+        },
+        expect=403,
+    ).get_json()
+    assert body["error"]["code"] == "accounts.veteran_inactive"
+    db.session.expire_all()
+    assert db.session.scalars(select(WechatAccount).where(WechatAccount.veteran_id == veteran.id)).first() is None
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "veteran.bind")).all()
+    assert [(r.result, r.details["reason"]) for r in rows] == [("failure", "accounts.veteran_inactive")]

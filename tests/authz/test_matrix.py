@@ -26,6 +26,7 @@ from tests.authz.cells import (
     _year,
 )
 from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
+from tests.files import samples
 from tests.helpers import PortalClient
 from tests.veterans.test_import import sheet_bytes
 
@@ -46,6 +47,19 @@ MATRIX = {
         "/account/password",
         STAFF,
         data={"current_password": PASSWORD, "new_password": "Matrix-Passw0rd", "confirm_password": "Matrix-Passw0rd"},
+    ),
+    # staffsec slice (issue 10): the second login step, TOTP enrolment and status, reset by the security admin
+    ("portal", "auth.verify", "GET"): Cell(
+        "GET", "/login/verify", EVERYONE, public=True, notes="without a pending login it sends to /login"
+    ),
+    ("portal", "auth.verify", "POST"): Cell("POST", "/login/verify", EVERYONE, data={"code": "000000"}, public=True),
+    ("portal", "auth.enrol", "GET"): Cell(
+        "GET", "/account/totp/enrol", STAFF, notes="a pending login or a session; enrolled accounts go to the status"
+    ),
+    ("portal", "auth.enrol", "POST"): Cell("POST", "/account/totp/enrol", STAFF, data={"code": "000000"}),
+    ("portal", "auth.totp_status", "GET"): Cell("GET", "/account/totp", STAFF),
+    ("portal", "staff.reset_totp", "POST"): Cell(
+        "POST", lambda w: f"/staff/{w.target.id}/reset-totp", ("security_admin",)
     ),
     ("portal", "home.index", "GET"): Cell("GET", "/", STAFF),
     ("portal", "orgs.index", "GET"): Cell("GET", "/orgs/", STAFF),
@@ -191,7 +205,7 @@ MATRIX = {
         "/v1/registrations/current/attachments",
         VETERANS,
         multipart=True,
-        data=lambda w: {"section": "employment", "file": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")},
+        data=lambda w: {"section": "employment", "file": (io.BytesIO(samples.pdf()), "a.pdf")},  # a real PDF
         notes="201 in the window, 409 outside: both past authorization",
     ),
     ("api", "registration.delete_attachment", "DELETE"): Cell(

@@ -52,8 +52,8 @@ def live(request):
     from miniprogram_api import create_app as create_api
 
     url = _browser_database_url()
-    migrate_database(url)
-    config = make_config(url, WTF_CSRF_ENABLED=True)
+    app_url = migrate_database(url)
+    config = make_config(app_url, WTF_CSRF_ENABLED=True)
     portal, api, backend = create_portal(config), create_api(config), create_backend(config)
     application = DispatcherMiddleware(portal, {"/api": api})
     server = make_server("127.0.0.1", 0, application, threaded=True)

@@ -75,8 +75,8 @@ def test_full_cycle_return_correct_resubmit_approve(world, vet):
     assert db.session.scalars(select(InboxMessage.kind).where(InboxMessage.veteran_id == veteran.id)).all() == [
         "registration.returned"
     ]
-    with pytest.raises(ValidationFailed):  # only the returned section reopens
-        service.save_draft(account=account, content={"party_life": FULL["party_life"]})
+    with pytest.raises(service.NotEditable):  # only the returned section reopens
+        service.save_draft(account=account, content={"party_life": {"participated": False, "notes": ""}})
     service.save_draft(
         account=account, content={"employment": {"status": "employed", "employer": "青山机械制造有限公司"}}
     )

@@ -125,7 +125,10 @@ def test_overdue_job_marks_once_and_reminds_once(vet):
     )
     assert reminders == 1
     with freeze_time("2027-05-30 02:00:00"):
-        service.report_return(account=account, trip_id=trip.id, returned_on=date(2027, 5, 29))
+        # never marked departed: the return reports the departure with it (issue 10)
+        service.report_return(
+            account=account, trip_id=trip.id, returned_on=date(2027, 5, 29), departed_on=date(2027, 5, 20)
+        )
     assert not trip.overdue
 
 

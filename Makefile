@@ -29,4 +29,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean-db:
-	rm -f instance/veterans.db instance/demo-logins.txt
+	rm -f instance/veterans.db instance/demo-logins.txt instance/audit-checkpoints.log

@@ -7,6 +7,7 @@ from flask_talisman import Talisman
 
 from backend import create_app as create_backend
 from backend.extensions import portal_limiter
+from backend.webguard import install_input_guards
 from backend.webutil import install_id_converter, install_request_context
 
 HERE = Path(__file__).resolve().parent
@@ -91,4 +92,5 @@ def create_app(config=None):
     errors.register(app)
     app.add_template_filter(format_cst, "cst")
     register_blueprints(app)
+    install_input_guards(app)
     return app

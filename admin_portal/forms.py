@@ -14,6 +14,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def parse_id(value):
+    """A record id chosen in a form, or 0 for blank or anything that is not one (the service refuses 0 like a missing
+    record); never raises, whatever a forged form carries."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else 0
+
+
 def apply_error(form, error):
     """Show a service's AppError on the form: per-field messages where it names fields, else a flash message."""
     placed = False

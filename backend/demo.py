@@ -89,6 +89,8 @@ def load_demo():
                 )
             )
             lines.append(f"{username:<12}{password:<18}{'、'.join(roles)} @ {unit_name}")
+        # staffsec slice (issue 10): the administrator roles need TOTP; no demo secret ships, they enrol at first login.
+        lines.append("sysadmin, secadmin, auditor: after the password, enrol TOTP (scan the QR code) at first login")
         for loader in _loaders():
             loader(units)
     from backend.veterans.models import Veteran

@@ -15,6 +15,9 @@ ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 JWT_RE = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# PostgreSQL's error detail quotes the offending values ("Key (name)=(…) already exists", "Failing row contains (…)"),
+# which hide_parameters does not cover: drop the whole line.
+DB_DETAIL_RE = re.compile(r"^(DETAIL|CONTEXT):[^\n]*", re.MULTILINE)
 
 
 def new_request_id():
@@ -41,6 +44,7 @@ def current_source_ip():
 
 def redact_personal(text):
     """Mask ID numbers, mobile numbers and JWTs; keep the layout (a traceback stays multi-line)."""
+    text = DB_DETAIL_RE.sub(r"\1: [hidden]", text)
     text = ID_NUMBER_RE.sub("[ID]", text)
     text = MOBILE_RE.sub("[MOBILE]", text)
     return JWT_RE.sub("[TOKEN]", text)
@@ -93,15 +97,21 @@ def add_redaction(handlers):
             handler.addFilter(RedactingFilter())
 
 
+def build_handler(stream=None):
+    """The app's log handler: request id, redaction of the record (for every later handler too), safe formatting."""
+    handler = logging.StreamHandler(stream)
+    handler._veterans = True
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    return handler
+
+
 def configure_logging(app):
     """Install one handler on the root logger (idempotent)."""
     root = logging.getLogger()
     if not any(getattr(h, "_veterans", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler._veterans = True
-        handler.addFilter(RequestIdFilter())
-        handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
-        root.addHandler(handler)
+        root.addHandler(build_handler())
     add_redaction(root.handlers)  # every handler on the root, ours or installed before us
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # Werkzeug's access log would print query strings, which may carry search terms such as ID numbers.

@@ -134,6 +134,8 @@ class Base:
         "idempotency-purge-expired": {"task": "idempotency.purge_expired", "schedule": 3600.0},
         # auditchain slice (issue 10): chain new audit rows and write a signed checkpoint
         "audit-seal": {"task": "audit.seal", "schedule": float(env_int("AUDIT_SEAL_INTERVAL", 15))},
+        # tokens slice (issue 10): refresh tokens past their 30 days, and families left empty
+        "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -141,6 +143,7 @@ class Base:
         "backend.travel.tasks",
         "backend.idempotency.tasks",  # phone slice (issue 10)
         "backend.audit.tasks",  # auditchain slice (issue 10)
+        "backend.accounts.tasks",  # tokens slice (issue 10)
     ]
 
     REDIS_URL = env("REDIS_URL")

@@ -4,8 +4,9 @@ import flask_smorest
 
 from backend import create_app as create_backend
 from backend.extensions import api_limiter, jwt
+from backend.webguard import install_input_guards
 from backend.webutil import IdConverter, install_id_converter, install_request_context
-from miniprogram_api import errors, idempotency
+from miniprogram_api import errors, guards, idempotency
 
 
 class Api(flask_smorest.Api):
@@ -75,5 +76,7 @@ def create_app(config=None):
     )
     errors.register(app)
     register_blueprints(api)
+    # After register_blueprints: the upload limit must be raised before a form is read.
+    install_input_guards(app, body_check=guards.require_declared_body_type)
     app.extensions["smorest_api"] = api
     return app

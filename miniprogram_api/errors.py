@@ -1,6 +1,7 @@
 """The API's one error envelope: {"error": {code, message, details}, "request_id"} for every non-2xx answer."""
 
 import logging
+import re
 
 import marshmallow as ma
 from flask import g, jsonify
@@ -25,37 +26,59 @@ HTTP_CODES = {
     429: ("request.rate_limited", "操作过于频繁，请稍后再试"),
 }
 
-# marshmallow's English messages, in Chinese for the person holding the phone.
-FIELD_MESSAGES = {
-    "Missing data for required field.": "此项为必填项",
-    "Field may not be null.": "此项不能为空",
-    "Unknown field.": "不允许提交此字段",
-    "Not a valid string.": "应为文本",
-    "Not a valid integer.": "应为整数",
-    "Not a valid number.": "应为数字",
-    "Not a valid boolean.": "应为是或否",
-    "Not a valid date.": "日期格式应为 YYYY-MM-DD",
-    "Not a valid datetime.": "时间格式有误",
-    "Not a valid mapping type.": "格式有误",
-    "Not a valid list.": "应为列表",
-    "Invalid input type.": "格式有误",
-    "Invalid value.": "取值无效",
-    "Must be one of:": "取值无效",
-    "Shorter than minimum length": "内容过短",
-    "Longer than maximum length": "内容过长",
-    "Length must be between": "长度不符合要求",
-}
+# marshmallow's and webargs' English messages, in Chinese for the person holding the phone: (pattern, template).
+# Numbers in the message (lengths, bounds) are kept; any message still without Chinese falls back to FALLBACK.
+FIELD_MESSAGES = [
+    (r"Missing data for required field\.", "此项为必填项"),
+    (r"Field may not be null\.", "此项不能为空"),
+    (r"Unknown field\.", "不允许提交此字段"),
+    (r"Not a valid (utf-8 )?string\.", "应为文本"),
+    (r"Not a valid integer\.", "应为整数"),
+    (r"Not a valid (number|decimal)\.", "应为数字"),
+    (r"Number too large\.", "数值过大"),
+    (r"Special numeric values .* are not permitted\.", "应为数字"),
+    (r"Not a valid boolean\.", "应为是或否"),
+    (r"Not a valid date\.", "日期格式应为 YYYY-MM-DD"),
+    (r"Not a valid (naive |aware )?datetime\.", "时间格式有误"),
+    (r"Not a valid (time|period of time|UUID|email address|URL|IP address|enum)\.?", "格式有误"),
+    (r"Not a valid (mapping type|list|tuple)\.", "格式有误"),
+    (r"Invalid (input )?type\.", "格式有误"),
+    (r"Invalid (value|input)\.", "取值无效"),
+    (r"Invalid JSON body\.", "请求体不是有效的 JSON"),
+    (r"Must be one of: .*", "取值无效"),
+    (r"Must be equal to .*", "取值无效"),
+    (r"One or more of the choices you made was (not )?in: .*", "取值无效"),
+    (r"String does not match expected pattern\.", "格式有误"),
+    (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.", "应在 {0} 到 {1} 之间"),
+    (r"Must be greater than (\S+) and less than (\S+)\.", "应大于 {0} 且小于 {1}"),
+    (r"Must be greater than or equal to (\S+) and less than (\S+)\.", "应不小于 {0} 且小于 {1}"),
+    (r"Must be greater than (\S+) and less than or equal to (\S+)\.", "应大于 {0} 且不大于 {1}"),
+    (r"Must be greater than or equal to (\S+)\.", "不能小于 {0}"),
+    (r"Must be less than or equal to (\S+)\.", "不能大于 {0}"),
+    (r"Must be greater than (\S+)\.", "应大于 {0}"),
+    (r"Must be less than (\S+)\.", "应小于 {0}"),
+    (r"Shorter than minimum length (\d+)\.", "至少 {0} 个字"),
+    (r"Longer than maximum length (\d+)\.", "最多 {0} 个字"),
+    (r"Length must be between (\d+) and (\d+)\.", "长度应在 {0} 到 {1} 个字之间"),
+    (r"Length must be (\d+)\.", "长度应为 {0} 个字"),
+]
+FIELD_PATTERNS = [(re.compile(pattern), template) for pattern, template in FIELD_MESSAGES]
+FALLBACK = "取值无效"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _translate(message):
     if isinstance(message, str):
-        for english, chinese in FIELD_MESSAGES.items():
-            if message.startswith(english):
-                return chinese
-        return message
+        for pattern, template in FIELD_PATTERNS:
+            match = pattern.fullmatch(message)
+            if match:
+                return template.format(*match.groups())
+        return message if _CJK.search(message) else FALLBACK
     if isinstance(message, list):
-        return "；".join(_translate(m) for m in message)
-    return message
+        return "；".join(dict.fromkeys(_translate(m) for m in message))
+    if isinstance(message, dict):  # errors of list items or dict values: {0: [...]} or {"key": {...}}
+        return "；".join(dict.fromkeys(_translate(m) for m in message.values()))
+    return FALLBACK
 
 
 def _flatten(messages, prefix=""):
@@ -71,7 +94,12 @@ def _flatten(messages, prefix=""):
 
 
 def envelope(code, message, status, details=None, headers=None):
-    body = {"error": {"code": code, "message": message, "details": details or {}}, "request_id": current_request_id()}
+    """The error answer; request_id sits inside `error` as api.md shows, and outside for older clients."""
+    request_id = current_request_id()
+    body = {
+        "error": {"code": code, "message": message, "details": details or {}, "request_id": request_id},
+        "request_id": request_id,
+    }
     response = jsonify(body)
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -118,6 +146,7 @@ class ErrorBodySchema(ma.Schema):
     )
     message = ma.fields.String(required=True, metadata={"description": "Chinese text for the person"})
     details = ma.fields.Dict(metadata={"description": "per-field messages or facts about the refusal"})
+    request_id = ma.fields.String(allow_none=True, metadata={"description": "the same id as X-Request-Id"})
 
 
 class ErrorEnvelopeSchema(ma.Schema):

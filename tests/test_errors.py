@@ -14,6 +14,7 @@ def _all_error_classes():
     import backend.orgs.scope
     import backend.orgs.service
     import backend.staff.service  # noqa: F401
+    import backend.staff.totp  # noqa: F401  (staffsec slice)
 
     seen, todo = set(), [errors.AppError]
     while todo:

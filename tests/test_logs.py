@@ -43,38 +43,33 @@ PERSONAL = {
 }
 
 
-def _captured(caplog):
-    formatter = logging.Formatter()
-    lines = []
-    for record in caplog.records:
-        lines.append(record.getMessage())
-        if record.exc_info:
-            lines.append(formatter.formatException(record.exc_info))
-        if record.exc_text:
-            lines.append(record.exc_text)
-    return "\n".join(lines)
-
-
 def _force_database_errors(engine_options, caplog):
-    """Insert personal values so that the database refuses them (a unique violation, a value too long), with SQL
-    logging on, and log each error as the 500 handler does. Returns everything that reached the logs."""
+    """Insert personal values so that the database refuses them (a unique violation, a value too long or a failed
+    check), with SQL logging on, and log each error as the 500 handler does. Returns what the app's log handler
+    wrote (backend/logs.py build_handler, as configure_logging installs it)."""
+    import io
     import tempfile
 
     from sqlalchemy import create_engine, exc, text
 
+    from backend.logs import build_handler
     from tests.conftest import test_database_url
 
     url = test_database_url()
     if url.startswith("sqlite"):
         url = f"sqlite:///{tempfile.mkdtemp(prefix='veterans-logs-')}/errors.db"
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    stream = io.StringIO()
+    handler = build_handler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
     engine = create_engine(url, **engine_options)
     errors = []
     try:
         with engine.connect() as conn:
             conn.execute(
                 text(
-                    "CREATE TEMPORARY TABLE probe (name VARCHAR(16) UNIQUE CHECK (length(name) <= 16), "
+                    "CREATE TEMPORARY TABLE probe (name VARCHAR(16) NOT NULL UNIQUE CHECK (length(name) <= 16), "
                     "id_number VARCHAR(18), phone VARCHAR(11), address VARCHAR(16) CHECK (length(address) <= 16), "
                     "secret VARCHAR(200))"
                 )
@@ -88,7 +83,8 @@ def _force_database_errors(engine_options, caplog):
             }
             insert = text("INSERT INTO probe VALUES (:n, :i, :p, :a, :s)")
             conn.execute(insert, row)
-            for params in (row, {**row, "n": "另一人", "a": PERSONAL["address"] * 3}):  # duplicate; too long
+            # a duplicate ("Key (name)=(…)"), a value too long, a NULL ("Failing row contains (…)" on PostgreSQL)
+            for params in (row, {**row, "n": "另一人", "a": PERSONAL["address"] * 3}, {**row, "n": None}):
                 savepoint = conn.begin_nested()
                 try:
                     conn.execute(insert, params)
@@ -98,8 +94,9 @@ def _force_database_errors(engine_options, caplog):
                 savepoint.rollback()
     finally:
         engine.dispose()
-    assert len(errors) == 2
-    return _captured(caplog) + "\n".join(str(e) for e in errors)
+        root.removeHandler(handler)
+    assert len(errors) == 3
+    return stream.getvalue()
 
 
 @pytest.mark.parametrize("hidden", [True, False])

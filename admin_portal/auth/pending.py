@@ -27,6 +27,8 @@ def begin(staff, *, must_change_password, next_url):
 def current():
     """The pending login, or None when there is none or it is older than five minutes."""
     data = session.get(PENDING_KEY)
+    if data is None:
+        return None
     if not isinstance(data, dict) or int(time.time()) - int(data.get("at", 0)) > MAX_AGE_SECONDS:
         clear()
         return None

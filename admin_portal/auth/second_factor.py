@@ -13,6 +13,13 @@ from backend.staff import totp
 from backend.staff.service import InvalidCredentials
 
 
+@bp.after_request
+def _no_store(response):
+    """Login steps, TOTP secrets and recovery codes never stay in a browser or proxy cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _code_limit():
     return current_app.config["PORTAL_LOGIN_RATE_LIMIT"]
 
@@ -35,6 +42,11 @@ def verify():
     state = pending.current()
     if state is None:
         return _login_again()
+    staff = staff_service.load_session_staff(f"{state['id']}:{state['token']}")
+    if staff is None:
+        return _login_again()
+    if not staff.totp_enrolled:  # no skipping enrolment by coming here instead
+        return redirect(url_for("auth.enrol"))
     form = CodeForm()
     if form.validate_on_submit():
         try:

@@ -3,7 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from admin_portal.forms import ConfirmForm, apply_error
+from admin_portal.forms import ConfirmForm, apply_error, parse_id
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
@@ -85,8 +85,8 @@ def create():
         try:
             veteran = veterans_service.create_veteran(
                 actor=_actor(),
-                station_id=int(form.station_id.data or 0),
-                grid_id=int(form.grid_id.data or 0) or None,
+                station_id=parse_id(form.station_id.data),
+                grid_id=parse_id(form.grid_id.data) or None,
                 **_fields(form),
             )
         except (ValidationFailed, RuleViolation) as error:
@@ -172,8 +172,8 @@ def move(veteran_id):
             veterans_service.move_veteran(
                 actor=_actor(),
                 veteran_id=veteran_id,
-                station_id=int(form.station_id.data or 0),
-                grid_id=int(form.grid_id.data or 0) or None,
+                station_id=parse_id(form.station_id.data),
+                grid_id=parse_id(form.grid_id.data) or None,
             )
         except ValidationFailed as error:
             apply_error(form, error)

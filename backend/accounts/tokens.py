@@ -98,3 +98,22 @@ def _new_refresh_token(family_id):
     db.session.add(RefreshToken(jti=jti, family_id=family_id, expires_at=expires_at))
     db.session.flush()
     return jti
+
+
+def purge_expired(now=None):
+    """Delete refresh tokens past their expiry, then families with no token left (their access tokens expired long
+    before). Idempotent; run hourly by beat. Returns the number of token rows deleted."""
+    from sqlalchemy import delete, exists
+
+    now = now or utcnow()
+    with transaction():
+        tokens = db.session.execute(
+            delete(RefreshToken).where(RefreshToken.expires_at < now).execution_options(synchronize_session=False)
+        ).rowcount
+        idle = ~exists().where(RefreshToken.family_id == TokenFamily.id)
+        db.session.execute(
+            delete(TokenFamily)
+            .where(idle, TokenFamily.created_at < now - current_app.config["JWT_ACCESS_TOKEN_EXPIRES"])
+            .execution_options(synchronize_session=False)
+        )
+    return tokens

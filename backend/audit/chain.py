@@ -17,10 +17,10 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, insert, select, text
+from sqlalchemy import Text, cast, exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from backend.audit.models import AuditLog, AuditSeal
@@ -39,31 +39,46 @@ def chain_key():
     return key.encode()
 
 
+_FIELDS = (
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "actor_roles",
+    "actor_org_id",
+    "org_path",
+    "action",
+    "object_type",
+    "object_id",
+    "result",
+    "request_id",
+    "source_ip",
+)
+
+
+def chain_columns():
+    """The columns the chain covers, in this order at the start of every query that hashes rows: `details` as its
+    stored JSON text, so it is hashed byte for byte (and quickly: no parse and re-serialise per row)."""
+    table = AuditLog.__table__
+    details = cast(table.c.details, Text).label("details")
+    return [table.c.id, table.c.occurred_at, *(table.c[name] for name in _FIELDS), details]
+
+
 def canonical(row):
-    """The audited content of a row (an ORM object or a Core row), as stable JSON."""
-    payload = {
-        "id": row.id,
-        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
-        "actor_type": row.actor_type,
-        "actor_id": row.actor_id,
-        "actor_label": row.actor_label,
-        "actor_roles": row.actor_roles,
-        "actor_org_id": row.actor_org_id,
-        "org_path": row.org_path,
-        "action": row.action,
-        "object_type": row.object_type,
-        "object_id": row.object_id,
-        "result": row.result,
-        "request_id": row.request_id,
-        "source_ip": row.source_ip,
-        "details": row.details,
-    }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The audited content of a row whose first columns are chain_columns(), as stable JSON."""
+    values = [row[0], row[1].astimezone(UTC).isoformat(), *row[2 : len(_FIELDS) + 3]]
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def keyed(key):
+    """An HMAC-SHA256 state for `key`; link_hash copies it per row (cheaper than a new HMAC)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def link_hash(key, prev_hash, seq, row):
-    message = f"{prev_hash}|{seq}|{row.id}|{canonical(row)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    """The chain hash of `row` at position `seq` after `prev_hash`; `key` is bytes or a keyed() state."""
+    state = key.copy() if hasattr(key, "copy") else keyed(key)
+    state.update(f"{prev_hash}|{seq}|{row.id}|{canonical(row)}".encode())
+    return state.hexdigest()
 
 
 @dataclass
@@ -94,15 +109,37 @@ def unsealed_query(columns):
     return select(*columns).where(~exists().where(AuditSeal.__table__.c.row_id == table.c.id))
 
 
-def _seal_batch(key, limit):
-    """Seal up to `limit` rows in one transaction; None when another sealer holds the lock."""
+def _late_ids(session, top, lookback, full):
+    """Unsealed rows at or below the highest sealed id: transactions that committed after a later row was sealed.
+    Only rows of the last `lookback` are looked at (no transaction stays open that long), unless `full`."""
+    table, seal = AuditLog.__table__, AuditSeal.__table__
+    if full:
+        return session.scalars(unsealed_query([table.c.id]).where(table.c.id <= top).order_by(table.c.id)).all()
+    cut = utcnow() - lookback
+    recent = session.scalars(
+        select(table.c.id).where(table.c.id <= top, table.c.occurred_at >= cut).order_by(table.c.id)
+    ).all()
+    if not recent:
+        return []
+    sealed = set(session.scalars(select(seal.c.row_id).where(seal.c.row_id.between(recent[0], top))))
+    return [row_id for row_id in recent if row_id not in sealed]
+
+
+def _seal_batch(key, limit, run):
+    """Seal up to `limit` rows in one transaction: rows committed late first (found by the run's first batch and kept
+    in run["late"]), then new rows in id order. Returns (count, head), or None when another sealer holds the lock."""
     with transaction() as session:
         if session.get_bind().dialect.name == "postgresql":
             if not session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK}).scalar():
                 return None
         head = chain_head(session)
-        table = AuditLog.__table__
-        rows = session.execute(unsealed_query([table]).order_by(table.c.id).limit(limit)).all()
+        table, seal = AuditLog.__table__, AuditSeal.__table__
+        top = session.scalar(select(func.max(seal.c.row_id))) or 0
+        if run["late"] is None:
+            run["late"] = _late_ids(session, top, run["lookback"], run["full"])
+        ids, run["late"] = list(run["late"][:limit]), run["late"][limit:]
+        ids += session.scalars(select(table.c.id).where(table.c.id > top).order_by(table.c.id).limit(limit - len(ids)))
+        rows = session.execute(select(*chain_columns()).where(table.c.id.in_(ids)).order_by(table.c.id)).all()
         seals, now = [], utcnow()
         for row in rows:
             head = Head(head.seq + 1, link_hash(key, head.chain_hash, head.seq + 1, row), row.id)
@@ -112,17 +149,20 @@ def _seal_batch(key, limit):
         return len(seals), head
 
 
-def seal_pending(*, batch=1000, max_rows=100_000, checkpoint=True):
+def seal_pending(*, batch=1000, max_rows=100_000, checkpoint=True, full=False):
     """Seal every row committed so far (up to max_rows per run), then write a signed checkpoint if any was sealed.
 
-    Idempotent: a second run finds nothing to seal. Safe to run from several processes at once.
+    Idempotent: a second run finds nothing to seal. Safe to run from several processes at once. `full` also looks
+    for unsealed rows older than AUDIT_SEAL_LOOKBACK (the verifier reports them as pending).
     """
     from backend.audit import checkpoints
 
-    key, total, head, busy = chain_key(), 0, None, False
+    key, total, head, busy = keyed(chain_key()), 0, None, False
+    lookback = timedelta(seconds=current_app.config.get("AUDIT_SEAL_LOOKBACK", 3600))
+    run = {"late": None, "lookback": lookback, "full": full}
     while total < max_rows:
         try:
-            outcome = _seal_batch(key, min(batch, max_rows - total))
+            outcome = _seal_batch(key, min(batch, max_rows - total), run)
         except IntegrityError:  # SQLite has no advisory lock: a concurrent sealer took the same positions
             outcome = None
         if outcome is None:

@@ -5,11 +5,12 @@ import click
 
 def register(app):
     @app.cli.command("audit-seal")
-    def audit_seal():
+    @click.option("--all", "full", is_flag=True, help="also rows that committed more than AUDIT_SEAL_LOOKBACK late")
+    def audit_seal(full):
         """Chain every unsealed audit row now and write a signed checkpoint (what the beat task does)."""
         from backend.audit import chain
 
-        result = chain.seal_pending()
+        result = chain.seal_pending(full=full)
         click.echo(f"sealed: {result.sealed}, head: {result.head.seq}" + (" (another sealer is running)" * result.busy))
 
     @app.cli.command("audit-verify")

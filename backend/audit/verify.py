@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from backend.audit import checkpoints
-from backend.audit.chain import GENESIS, chain_key, link_hash, unsealed_query
+from backend.audit.chain import GENESIS, chain_columns, chain_key, keyed, link_hash, unsealed_query
 from backend.audit.models import AuditLog, AuditSeal
 from backend.extensions import db
 
@@ -65,7 +65,7 @@ def _chain_batches(batch):
     last = 0
     while True:
         query = (
-            select(seal.c.seq, seal.c.row_id, seal.c.chain_hash, *log.c)
+            select(*chain_columns(), seal.c.seq, seal.c.row_id, seal.c.chain_hash)
             .select_from(seal.outerjoin(log, log.c.id == seal.c.row_id))
             .where(seal.c.seq > last)
             .order_by(seal.c.seq)
@@ -157,8 +157,7 @@ def verify(*, checkpoint_path=None, batch=5000):
     """Check the whole log; returns a Report. `checkpoint_path` defaults to AUDIT_CHECKPOINT_FILE (pass an export of
     the syslog lines when the sink is syslog)."""
     report = Report(checked_at=datetime.now(UTC))
-    key = chain_key()
-    _check_chain(report, key, batch)
+    _check_chain(report, keyed(chain_key()), batch)
     table = AuditLog.__table__
     count, oldest = db.session.execute(unsealed_query([func.count(), func.min(table.c.occurred_at)])).one()
     report.unsealed_rows = count

@@ -1,0 +1,1 @@
+"""Idempotency keys of the phone's writes: claim, store the first answer, replay, expire."""

@@ -1,4 +1,4 @@
-"""One claimed Idempotency-Key of a phone account, and the first answer it replays (sealed: it may carry personal data)."""
+"""A claimed Idempotency-Key of a phone account and the first answer it replays (sealed: may hold personal data)."""
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column

@@ -9,6 +9,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from backend.webguard import check_json_depth, has_control_chars
 from backend.wechat.errors import WechatSignatureInvalid
 
 WRAPPERS = {
@@ -16,6 +17,8 @@ WRAPPERS = {
     "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
     "subscribe_msg_sent_event": "SubscribeMsgSentEvent",
 }
+# Top-level fields read by the service, with the longest value a real push carries (the columns are no shorter).
+SCALARS = {"ToUserName": 64, "FromUserName": 64, "Event": 64, "MsgType": 32, "CreateTime": 20}
 
 
 def verify(token, signature, timestamp, nonce):
@@ -36,14 +39,32 @@ def _parse_text(text):
         if not isinstance(data, dict):
             raise ValueError("push body is not an object")
         return data
+    check_json_depth(text)  # MalformedRequest (400) before the parser recurses
     data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("push body is not an object")
     return data
 
 
+def check_fields(event):
+    """:raises ValueError: when a field the service reads is not a short scalar (a list, an object, 500 characters)."""
+    for key, limit in SCALARS.items():
+        value = event.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError(f"push field {key} has the wrong type")
+        if len(str(value)) > limit or has_control_chars(value):
+            raise ValueError(f"push field {key} is too long or holds control characters")
+    return event
+
+
 def open_push(*, body, args, token, aes_key, appid, require_aes=False, max_age=None, now=None):
-    """Verify and decode one push. Returns the event as a dict. :raises WechatSignatureInvalid, ValueError:
+    """Verify and decode one push. Returns the event as a dict.
+
+    :raises WechatSignatureInvalid: on a bad signature.
+    :raises MalformedRequest: on JSON nested too deep (outer or decrypted).
+    :raises ValueError: on a body that will never parse or fields of the wrong type or length (acknowledged).
 
     In plain mode the signature covers only token, timestamp and nonce, not the body, so production requires safe
     mode (`require_aes`) and a fresh timestamp (`max_age` seconds) against replays.
@@ -62,6 +83,8 @@ def open_push(*, body, args, token, aes_key, appid, require_aes=False, max_age=N
     if args.get("encrypt_type") == "aes":
         if not aes_key or "Encrypt" not in envelope:
             raise WechatSignatureInvalid()
+        if not isinstance(envelope["Encrypt"], str):
+            raise ValueError("Encrypt is not a string")
         try:
             plain = WeChatCrypto(token, aes_key, appid).decrypt_message(
                 {"Encrypt": envelope["Encrypt"]},
@@ -72,7 +95,7 @@ def open_push(*, body, args, token, aes_key, appid, require_aes=False, max_age=N
         except (InvalidSignatureException, InvalidAppIdException):
             raise WechatSignatureInvalid() from None
         envelope = _parse_text(plain)
-    return envelope
+    return check_fields(envelope)
 
 
 def event_items(event):

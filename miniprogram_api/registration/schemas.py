@@ -79,7 +79,9 @@ class PastSchema(ma.Schema):
 
 class PastListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(PastSchema), required=True)
-    next_cursor = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "下一页的 cursor；没有更多时为空"})
+    next_cursor = ma.fields.Integer(
+        allow_none=True, required=True, metadata={"description": "下一页的 cursor；没有更多时为空"}
+    )
 
 
 class PastPageArgsSchema(ma.Schema):

@@ -235,7 +235,7 @@ def test_inactive_veteran_is_refused_on_every_veteran_endpoint(api_app, fake_wec
     assert len(routes) >= 10 and ("GET", "/v1/me") in routes
     raw = api_app.test_client()
     for method, path in routes:
-        response = raw.open(path, method=method, json={}, headers={"Authorization": f"Bearer {client.token}"})
+        response = raw.open(path, method=method, headers={"Authorization": f"Bearer {client.token}"})  # no body
         assert response.status_code == 403, (method, path, response.status_code)
         error = response.get_json()["error"]
         assert error["code"] == "accounts.veteran_inactive" and "服务站" in error["message"]

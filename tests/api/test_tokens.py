@@ -243,3 +243,28 @@ def test_concurrent_double_refresh_one_wins_the_other_is_reuse(race_api):
             t.join()
         outcomes.append(sorted(statuses))
     assert all(o == [200, 401] for o in outcomes), outcomes
+
+
+def test_expired_refresh_tokens_and_empty_families_are_purged(api_app, tokens):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from backend.accounts import tokens as tokens_service
+    from backend.accounts.models import RefreshToken, TokenFamily
+    from backend.db import utcnow
+    from backend.extensions import db
+
+    client, _, refresh, _ = tokens
+    _refresh(client, client.tokens["refresh_token"], expect=200)
+    family = refresh["fam"]
+    assert tokens_service.purge_expired() == 0  # nothing has expired yet
+    later = utcnow() + api_app.config["JWT_REFRESH_TOKEN_EXPIRES"] + timedelta(minutes=1)
+    assert tokens_service.purge_expired(now=later) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(RefreshToken).where(RefreshToken.family_id == family)) == 0
+    )
+    assert db.session.get(TokenFamily, family) is None
+    schedule = api_app.config["CELERY_BEAT_SCHEDULE"].values()
+    assert any(entry["task"] == "accounts.purge_expired_tokens" for entry in schedule)
+    assert "backend.accounts.tasks" in api_app.config["CELERY_TASK_MODULES"]

@@ -6,6 +6,7 @@ Each tampering test plays an attacker holding the owner's credentials (triggers 
 import hashlib
 import json
 import socket
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -31,7 +32,8 @@ def _log(count, world):
 
 
 def _seals():
-    return db.session.execute(select(AuditSeal.seq, AuditSeal.row_id, AuditSeal.chain_hash).order_by(AuditSeal.seq)).all()
+    query = select(AuditSeal.seq, AuditSeal.row_id, AuditSeal.chain_hash).order_by(AuditSeal.seq)
+    return db.session.execute(query).all()
 
 
 def _bypass_guards():
@@ -44,7 +46,7 @@ def _bypass_guards():
 
 
 def _row(row_id):
-    return db.session.execute(select(AuditLog.__table__).where(AuditLog.id == row_id)).one()
+    return db.session.execute(select(*chain.chain_columns()).where(AuditLog.id == row_id)).one()
 
 
 def _reseal_from(seq, hasher):
@@ -94,6 +96,24 @@ def test_rows_committed_out_of_id_order_get_later_positions(world, sink):
     chain.seal_pending()
     assert [s.row_id for s in _seals()][-2:] == [top + 10, top + 5]
     assert verify().ok
+
+
+def test_a_straggler_older_than_the_lookback_waits_for_a_full_run(world, sink):
+    _log(2, world)
+    top = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()))
+
+    def insert(row_id, **fields):
+        with transaction():
+            db.session.add(AuditLog(id=row_id, actor_type="system", action="staff.login", result="success", **fields))
+
+    insert(top + 10)
+    chain.seal_pending()
+    insert(top + 5, occurred_at=utcnow() - timedelta(hours=3))  # a transaction open for hours: not found by default
+    assert chain.seal_pending().sealed == 0
+    report = verify()
+    assert report.ok and report.unsealed_rows == 1 and report.oldest_unsealed < utcnow() - timedelta(hours=2)
+    assert chain.seal_pending(full=True).sealed == 1
+    assert verify().unsealed_rows == 0
 
 
 def test_a_modified_row_is_found(world, sink, as_owner):

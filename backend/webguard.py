@@ -1,10 +1,12 @@
-"""Hostile-input guards run by both apps before any view (issue #10): JSON nesting depth, control characters, OPTIONS.
+"""Hostile-input guards run by both apps before any view (issue #10): JSON nesting depth, control characters,
+integers beyond 64 bits, OPTIONS.
 
 JSON nested a thousand levels deep exhausts the parser's recursion, so the depth is measured on the raw bytes before
-anything parses them. NUL and the other C0 control characters (tab, newline and carriage return excepted), DEL and
-lone surrogates are refused in every text a request carries - query string, form, file names, JSON strings and keys -
-so none reaches the database. The pure checks are also used where bodies arrive outside Flask's parsers (WeChat
-pushes, decrypted in backend/wechat/push.py).
+anything parses them (400). NUL and the other C0 control characters (tab, newline and carriage return excepted), DEL
+and lone surrogates are refused in every text a request carries - query string, form, file names, JSON strings and
+keys - and so are integers no BIGINT can hold (422 naming the fields), so none reaches the database. OPTIONS is
+answered 204 with `Allow` before authentication. The pure checks are also used where bodies arrive outside Flask's
+parsers (WeChat pushes, decrypted in backend/wechat/push.py).
 """
 
 import json
@@ -133,7 +135,12 @@ def check_request():
     """before_request: refuse deep JSON (400), and control characters or 64-bit overflows anywhere in the request
     (422 naming the fields)."""
     if request.is_json:
-        check_json_depth(request.get_data(cache=True), current_app.config.get("JSON_MAX_DEPTH", MAX_JSON_DEPTH))
+        raw = request.get_data(cache=True)
+        try:  # JSON between systems is UTF-8 (RFC 8259); in UTF-8 no byte of a multibyte character is a bracket
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedRequest(details={"body": "请求体应为 UTF-8 编码的 JSON"}) from None
+        check_json_depth(raw, current_app.config.get("JSON_MAX_DEPTH", MAX_JSON_DEPTH))
     found = _multidict_problems(request.args)
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         found.update(_multidict_problems(request.form))
@@ -153,6 +160,7 @@ def answer_options():
         response = current_app.make_default_options_response()
         response.status_code = 204
         response.set_data(b"")
+        del response.headers["Content-Type"]
         return response
     return None
 

@@ -23,9 +23,12 @@ DEEP_ARRAY = "[" * 1000 + "]" * 1000
 DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
 HUGE = "长" * 10_000
 BIG_NUMBER = "9" * 30
-TEXT_VALUES = ("a\x00b", "\x1b[31m", HUGE, BIG_NUMBER, "9" * 5000, "1e999", " ", "[]")
-FORM_VALUES = ("a\x00b", HUGE, BIG_NUMBER, "1e999", " ", ["a", "b"])
-JSON_VALUES = ("a\x00b", "\ud800", HUGE, BIG_NUMBER, int(BIG_NUMBER), -1, True, None, [], {"a": "b"})
+MAX_INT64, MIN_INT64 = str(2**63 - 1), str(-(2**63))
+TEXT_VALUES = ("a\x00b", "\x1b[31m", HUGE, BIG_NUMBER, "9" * 5000, MAX_INT64, MIN_INT64, "-1", "0", "1e999", " ", "[]")
+# Per field, only values that pass the guards (NUL and 30-digit numbers are refused before any view: checked once
+# per route through the query string, and in tests/test_input_guards.py), plus one control character.
+FORM_VALUES = ("a\x00b", HUGE, MAX_INT64, " ", ["a", "b"])
+JSON_VALUES = ("a\x00b", HUGE, 2**63 - 1, -1, True, None, [], {"a": "b"})
 QUERY_KEYS = {
     "portal": (
         "unit", "grid", "year", "tab", "sort", "next", "before", "q", "status", "name", "idx", "action", "result",
@@ -113,9 +116,7 @@ def _requests(app_name, cell, world, client, api_app, endpoint):
         )
     for raw in RAW_QUERY_VALUES:
         yield f"raw query {raw}", {"method": method, "path": _with_query(url, "&".join(f"{k}={raw}" for k in keys))}
-    if method == "GET":  # one key at a time, so a 4xx from one does not hide a 5xx from another
-        for key in keys:
-            yield f"query {key}", {"method": method, "path": _with_query(url, f"{key}={BIG_NUMBER}")}
+    if method == "GET":
         return
     if app_name == "api" and not cell.multipart:
         body = {**_json_fields(api_app, endpoint), **data} if isinstance(data, dict) else data
@@ -137,7 +138,7 @@ def _requests(app_name, cell, world, client, api_app, endpoint):
     fields.update(plain)
     files = {k: v for k, v in (data if isinstance(data, dict) else {}).items() if isinstance(v, tuple)}
     yield "JSON to a form", {"method": method, "path": url, **_json(fields)}
-    for name in ("a\x00.pdf", "长" * 300 + ".pdf"):
+    for name in ("a\x00.pdf", "长" * 300 + ".pdf") if files else ():
         form = {**fields, **{k: (io.BytesIO(b"%PDF-1.4 x"), name) for k in files}}
         yield f"file name {name[:8]!r}", {"method": method, "path": url, "data": form}
     for key in fields:

@@ -6,6 +6,7 @@ the embedded default), commits in batches and records progress; the uploaded byt
 
 import io
 import zipfile
+import zlib
 from datetime import date, datetime
 
 from openpyxl import load_workbook
@@ -44,20 +45,49 @@ class ImportFileInvalid(ValidationFailed):
     message = "请上传 .xlsx 格式的 Excel 表格，首行为表头（姓名、身份证号、服务站为必填列）"
 
 
+class ImportUnsafeFile(ImportFileInvalid):
+    message = "文件中含有不允许的 XML 声明（DTD 或实体定义），请在 Excel 中另存为 .xlsx 后重新上传"
+
+
 class ImportNotFound(NotFound):
     code = "veterans.import_not_found"
     message = "未找到该导入任务"
 
 
+# Excel never writes a DTD; one in an XML part openpyxl reads is an XXE or entity-expansion attempt.
+# Searched for in UTF-8 and UTF-16.
+XML_DECLARATIONS = tuple(
+    marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY") for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+
+
+def _has_dtd(archive, info):
+    """Whether one zip member declares a DTD or entities (streamed, so a large part is never held whole)."""
+    overlap = max(len(m) for m in XML_DECLARATIONS)
+    tail = b""
+    with archive.open(info) as member:
+        while chunk := member.read(1 << 20):
+            window = tail + chunk
+            if any(marker in window for marker in XML_DECLARATIONS):
+                return True
+            tail = window[-overlap:]
+    return False
+
+
 def _open(content):
+    """The uploaded workbook, opened read-only. :raises ImportFileInvalid, ImportUnsafeFile:"""
     if not content or len(content) > MAX_BYTES or content[:4] != b"PK\x03\x04":
         raise ImportFileInvalid()
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(i.file_size for i in archive.infolist()) > 20 * MAX_BYTES:  # a zip bomb
                 raise ImportFileInvalid()
+            parts = [i for i in archive.infolist() if i.filename.lower().endswith((".xml", ".rels", ".vml"))]
+            if any(_has_dtd(archive, info) for info in parts):
+                raise ImportUnsafeFile()
+        # openpyxl parses through defusedxml (installed), which refuses entities even if a part slipped past.
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error):
         raise ImportFileInvalid() from None
 
 

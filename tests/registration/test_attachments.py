@@ -129,7 +129,9 @@ def test_bad_files_are_rejected_before_processing(phone, api_app, case):
         )
         response = upload(phone, content, name)
         assert response.status_code == 422, response.get_json()
-        assert response.get_json()["error"]["code"] == "registration.attachment_rejected"
+        # A NUL in the file name is refused by the control-character guard before the upload checks (issue 10).
+        codes = {"registration.attachment_rejected"} | ({"request.invalid"} if case == "null-byte-name" else set())
+        assert response.get_json()["error"]["code"] in codes
         after = set(Path(api_app.config["UPLOAD_DIR"]).glob("*"))
         assert after == before and db.session.scalars(select(RegistrationAttachment)).first() is None
     assert len(BAD) >= 30

@@ -105,4 +105,4 @@ def apply_grants(connection, role):
     default = f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema}"
     connection.execute(text(f"{default} GRANT {', '.join(DEFAULT_PRIVILEGES)} ON TABLES TO {quoted}"))
     connection.execute(text(f"{default} GRANT {sequences} ON SEQUENCES TO {quoted}"))
-    log.info("database grants applied", extra={"role": role})
+    log.info("database grants applied to role %s", role)

@@ -85,7 +85,8 @@ class PastListSchema(ma.Schema):
 
 
 class PastPageArgsSchema(ma.Schema):
-    """Keyset paging like every list: `cursor` is the previous page's next_cursor (opaque to the client)."""
+    """Keyset paging like every list: `cursor` is the previous page's next_cursor (opaque to the client; a year, so
+    bounded by the INTEGER column it is compared with)."""
 
-    cursor = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**62))
+    cursor = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=9999))
     limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))

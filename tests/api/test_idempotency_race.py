@@ -30,9 +30,9 @@ def idem_api():
     admin.dispose()
     url = parsed.set(database=name).render_as_string(hide_password=False)
     app_url = migrate_database(url) or url
-    app = create_app(
-        make_config(app_url, RATELIMIT_ENABLED=False, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12, "max_overflow": 4})
-    )
+    # No RATELIMIT_ENABLED=False here: the limiter is one object shared by every API app, and init_app would switch
+    # it off for the rest of the run. Writes carry no limit anyway.
+    app = create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12, "max_overflow": 4}))
     yield app
     dispose_engines(app)
 

@@ -45,7 +45,9 @@ def test_registrations_list_with_an_exact_page_has_no_next_cursor(api_app, fake_
     assert [i["year"] for i in page["items"]] == [2024, 2023] and page["next_cursor"] is None
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "cursor=0", "cursor=-1", "limit=x", f"cursor={2**63}"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "cursor=0", "cursor=-1", "limit=x", "cursor=10000", f"cursor={2**62}"]
+)
 def test_registrations_list_refuses_bad_paging_with_422(api_app, fake_wechat, world, query):
     client = bound_client(api_app, fake_wechat, create_veteran(station=world.x1))
     answer = client.get(f"/v1/registrations?{query}", expect=422).get_json()

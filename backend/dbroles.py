@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 TABLE_PRIVILEGES = {
     "audit_log": ("SELECT", "INSERT"),  # append-only for the app; the owner alone may do more
-    "audit_seal": ("SELECT", "INSERT"),  # the sealer's chain links (backend/audit/chain.py): append-only too
     "audit_seal": ("SELECT", "INSERT"),  # auditchain slice: the sealer (worker/CLI) appends chain positions
     "alembic_version": ("SELECT",),
 }

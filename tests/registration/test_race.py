@@ -172,8 +172,7 @@ def race_api(race_app, fake_wechat_server):
         make_config(
             url,
             WECHAT_API_BASE=fake_wechat_server.base,
-            RATELIMIT_ENABLED=False,
-            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5},
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5, "hide_parameters": True},
         )
     )
     yield app

@@ -48,7 +48,10 @@ def make_config(database_url, **overrides):
     }
     if "SQLALCHEMY_ENGINE_OPTIONS" in overrides:
         # Tests tune the pool; they never drop the base options (hide_parameters keeps SQL values out of logs).
-        attrs["SQLALCHEMY_ENGINE_OPTIONS"] = {**Test.SQLALCHEMY_ENGINE_OPTIONS, **overrides["SQLALCHEMY_ENGINE_OPTIONS"]}
+        attrs["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **Test.SQLALCHEMY_ENGINE_OPTIONS,
+            **overrides["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     return type("TestConfig", (Test,), attrs)
 
 

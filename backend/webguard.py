@@ -112,6 +112,7 @@ def _multidict_problems(multidict):
     in passwords, which are opaque."""
     found = {}
     for key, values in multidict.lists():
+        key = key if isinstance(key, str) else ""  # a multipart part without a name
         numbers = "password" not in key
         message = _problem(key) or next(filter(None, (_problem(v, numbers=numbers) for v in values)), None)
         if message:

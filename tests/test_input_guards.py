@@ -200,3 +200,16 @@ def test_json_that_is_not_utf8_is_400(api, portal_app):
     body = ("[" * 1000 + "]" * 1000).encode("utf-16")
     _error(api.post("/v1/auth/login", data=body, content_type="application/json"), 400, "request.malformed")
     assert PortalClient(portal_app).client.post("/login", data=body, content_type="application/json").status_code == 400
+
+
+def test_multipart_part_without_a_name_never_gives_500(veteran_api):
+    """Found by schemathesis: a multipart part with no name reaches the form as a None key."""
+    boundary = "eba451662875ea3beb313bd61ab29af8"
+    body = f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\n-949\r\n--{boundary}--\r\n".encode()
+    response = veteran_api.call(
+        "POST",
+        "/v1/registrations/current/attachments",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert 400 <= response.status_code < 500

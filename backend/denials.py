@@ -59,17 +59,23 @@ def record_refusal(*, actor, reason, object_type=None, object_id=None, details=N
     :param reason: a short code: out_of_scope, not_owner, token_revoked, permission.
     :returns: the row written, or None when coalesced.
     """
-    what = asked()
-    if _seen_recently(actor, what):
+    what, key = asked(), _actor_key(actor)  # read before any rollback expires the actor
+    try:  # the refusal is answered whatever happens here: an audit failure never turns a 404 or 401 into a 500
+        if _seen_recently(actor, what):
+            return None
+        return audit_service.record_now(
+            actor=actor,
+            action=ACTION,
+            result="denied",
+            object_type=object_type,
+            object_id=object_id,
+            details={"asked": what, "reason": reason, **_request_details(), **(details or {})},
+        )
+    except Exception:
+        log.exception("audit: the refusal could not be recorded")
+        _forget(key, what)  # the next refusal in this minute tries again
+        db.session.rollback()
         return None
-    return audit_service.record_now(
-        actor=actor,
-        action=ACTION,
-        result="denied",
-        object_type=object_type,
-        object_id=object_id,
-        details={"asked": what, "reason": reason, **_request_details(), **(details or {})},
-    )
 
 
 def record_revoked_token(payload):
@@ -82,7 +88,12 @@ def record_revoked_token(payload):
         account_id = None
     if account_id is not None and not 0 < account_id < 2**63:
         account_id = None
-    account = db.session.get(WechatAccount, account_id) if account_id is not None else None
+    try:
+        account = db.session.get(WechatAccount, account_id) if account_id is not None else None
+    except Exception:  # as in record_refusal: the 401 is answered even when the database is not
+        log.exception("audit: the revoked token's account could not be read")
+        db.session.rollback()
+        account = None
     return record_refusal(
         actor=account,
         reason="token_revoked",
@@ -126,6 +137,17 @@ def _seen_recently(actor, what):
         AuditLog.actor_id.is_(None) if actor_id is None else AuditLog.actor_id == actor_id,
     )
     return any((details or {}).get("asked") == what for details in db.session.scalars(query))
+
+
+def _forget(key, what):
+    """Drop the coalescing mark set for a refusal whose row was not written."""
+    actor_type, actor_id = key
+    try:
+        client = _redis()
+        if client is not None:
+            client.delete(f"audit:denied:{actor_type}:{actor_id}:{what}")
+    except Exception:
+        log.warning("redis unavailable: the refusal mark stays until it expires")
 
 
 def _redis():

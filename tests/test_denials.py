@@ -153,3 +153,44 @@ def test_coalescing_uses_redis_when_configured(app, world, redis_url):
         app.config["REDIS_URL"] = None
         for key in client.scan_iter("audit:denied:*"):
             client.delete(key)
+
+
+def _failing_audit(monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from backend.audit import service as audit_service
+
+    def fail(**kwargs):
+        raise OperationalError("INSERT INTO audit_log", {}, Exception("the database is gone"))
+
+    monkeypatch.setattr(audit_service, "record_now", fail)
+
+
+def test_a_failing_audit_write_never_fails_the_refusal(portal_app, objects, api_app, fake_wechat, monkeypatch):
+    portal = portal_as(portal_app, objects.staff_y)
+    api = bound_client(api_app, fake_wechat, create_veteran(station=objects.x1))
+    api.post("/v1/auth/logout", expect=200)
+    _failing_audit(monkeypatch)
+    portal.get(f"/veterans/{objects.veteran.id}", expect=404)
+    portal.get("/audit/", expect=403)
+    api.get("/v1/me", expect=401)
+    monkeypatch.undo()
+    portal.get(f"/veterans/{objects.veteran.id}", expect=404)  # not coalesced away: nothing was written before
+    assert [row.details["reason"] for row in _denied()] == ["out_of_scope"]
+
+
+@pytest.mark.redis
+def test_a_failed_refusal_row_does_not_leave_a_redis_mark(app, world, redis_url, monkeypatch):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    key = f"audit:denied:staff:{world.staff_x.id}:GET unknown"
+    client.delete(key)
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    with app.test_request_context("/veterans/1"):
+        with monkeypatch.context() as patch:
+            _failing_audit(patch)
+            assert denials.record_refusal(actor=world.staff_x, reason="out_of_scope") is None
+        assert not client.exists(key)
+        assert denials.record_refusal(actor=world.staff_x, reason="out_of_scope") is not None
+    client.delete(key)

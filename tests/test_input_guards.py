@@ -51,6 +51,17 @@ def test_depth_is_measured_without_parsing():
     assert not json_too_deep(json.dumps(['\\"[[[[' * 100]))
 
 
+def test_depth_check_stays_linear_on_an_unterminated_string_of_escaped_quotes(api):
+    """Review (issue 10): the string-skipping regex failed from every quote of an unterminated string, so 40 brackets
+    and 60,000 escaped quotes held a worker for about 40 s (a 1 MB body: minutes), before any authentication."""
+    body = b"[" * 40 + b'"' + b'\\"' * 60_000
+    started = time.perf_counter()
+    assert json_too_deep(body)  # the brackets before the string still count
+    assert not json_too_deep(b'"' + b'\\"' * 60_000 + b"[" * 40)  # inside an unterminated string they do not
+    assert time.perf_counter() - started < 2
+    _error(api.call("POST", "/v1/auth/login", data=body, content_type="application/json"), 400, "request.malformed")
+
+
 def test_json_problems_name_every_field():
     found = json_problems({"a": "x\x00", "b": [{"c": "\x7f"}], "ok": "tab\tnew\nline\r", "n": 2**64, "s": "9" * 25})
     assert found == {"a": "不能包含控制字符", "b.0.c": "不能包含控制字符", "n": "数值超出范围", "s": "数值超出范围"}
@@ -211,5 +222,21 @@ def test_multipart_part_without_a_name_never_gives_500(veteran_api):
         "/v1/registrations/current/attachments",
         data=body,
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert 400 <= response.status_code < 500
+
+
+def test_multipart_part_without_a_name_with_an_idempotency_key_never_gives_500(veteran_api):
+    """Review (issue 10): hashing the form for Idempotency-Key sorted a None name against str names (TypeError)."""
+    boundary = "eba451662875ea3beb313bd61ab29af8"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"section\"\r\n\r\nemployment\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\n-949\r\n--{boundary}--\r\n"
+    ).encode()
+    response = veteran_api.call(
+        "POST",
+        "/v1/registrations/current/attachments",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Idempotency-Key": "nameless-1"},
     )
     assert 400 <= response.status_code < 500

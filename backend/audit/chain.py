@@ -111,11 +111,14 @@ def unsealed_query(columns):
 
 def _late_ids(session, top, lookback, full):
     """Unsealed rows at or below the highest sealed id: transactions that committed after a later row was sealed.
-    Only rows of the last `lookback` are looked at (no transaction stays open that long), unless `full`."""
+    Only rows written up to `lookback` before the last seal are looked at (no transaction stays open that long),
+    unless `full`. Measured from the last seal, not from now, so a sealer stopped for longer than `lookback` still
+    finds the rows that committed just after its last run."""
     table, seal = AuditLog.__table__, AuditSeal.__table__
     if full:
         return session.scalars(unsealed_query([table.c.id]).where(table.c.id <= top).order_by(table.c.id)).all()
-    cut = utcnow() - lookback
+    last_sealed = session.scalar(select(seal.c.sealed_at).order_by(seal.c.seq.desc()).limit(1))
+    cut = min(utcnow(), last_sealed or utcnow()) - lookback
     recent = session.scalars(
         select(table.c.id).where(table.c.id <= top, table.c.occurred_at >= cut).order_by(table.c.id)
     ).all()

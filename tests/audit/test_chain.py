@@ -116,6 +116,24 @@ def test_a_straggler_older_than_the_lookback_waits_for_a_full_run(world, sink):
     assert verify().unsealed_rows == 0
 
 
+def test_a_row_committed_just_before_a_long_sealer_outage_is_still_sealed(world, sink):
+    from freezegun import freeze_time
+
+    _log(2, world)
+    top = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()))
+    with freeze_time(utcnow()) as clock:
+        with transaction():
+            db.session.add(AuditLog(id=top + 10, actor_type="system", action="staff.login", result="success"))
+        chain.seal_pending()
+        with transaction():  # a lower id committed a moment after that run; then the beat is down for hours
+            db.session.add(
+                AuditLog(id=top + 5, actor_type="system", action="staff.login", result="success", occurred_at=utcnow())
+            )
+        clock.tick(timedelta(hours=3))
+        assert chain.seal_pending().sealed == 1
+    assert verify().unsealed_rows == 0
+
+
 def test_a_modified_row_is_found(world, sink, as_owner):
     _log(20, world)
     chain.seal_pending()

@@ -22,7 +22,9 @@ BIG_INTEGER = re.compile(r"\s*[+-]?\d{19,}\s*")  # 19 digits or more may not fit
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 CONTROL_MESSAGE = "不能包含控制字符"
 RANGE_MESSAGE = "数值超出范围"
-_JSON_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# A string runs to its closing quote or, unterminated, to the end: a regex that could fail from every quote would be
+# quadratic (a body of many escaped quotes took minutes), so this one always matches once it starts.
+_JSON_STRINGS = re.compile(rb'"[^"\\]*(?:\\.?[^"\\]*)*(?:"|\Z)', re.S)
 _NOT_BRACKETS = re.compile(rb"[^\[\]{}]")
 _OPENERS = frozenset(b"[{")
 

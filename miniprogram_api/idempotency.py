@@ -44,9 +44,10 @@ def request_hash():
     for part in (request.method, request.path, request.query_string.decode("latin-1"), request.mimetype):
         digest.update(part.encode() + b"\x00")
     if request.mimetype in _FORM_TYPES:
-        for name, value in sorted(request.form.items(multi=True)):
+        # A multipart part may have no name (None): never compare None with a str while sorting.
+        for name, value in sorted(request.form.items(multi=True), key=lambda item: (item[0] or "", item[1])):
             digest.update(f"{name}\x00{value}\x00".encode())
-        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0] or ""):
             digest.update(f"{name}\x00{upload.filename}\x00".encode())
             for chunk in iter(lambda upload=upload: upload.stream.read(65536), b""):
                 digest.update(chunk)

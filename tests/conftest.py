@@ -115,6 +115,22 @@ def migrate_database(url):
     return app_url
 
 
+def own_database(suffix, create_app, **engine_options):
+    """An app on a PostgreSQL database of its own, migrated from empty, for tests that need real commits on
+    separate connections (races, locks). Returns the app; dispose its engines with dispose_engines()."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(test_database_url())
+    name = f"{parsed.database}_{suffix}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    app_url = migrate_database(parsed.set(database=name).render_as_string(hide_password=False))
+    return create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options))
+
+
 def pytest_collection_modifyitems(config, items):
     if not is_postgres():
         skip = pytest.mark.skip(reason="needs PostgreSQL row locks; set TEST_DATABASE_URL")

@@ -230,7 +230,7 @@ def test_multipart_part_without_a_name_with_an_idempotency_key_never_gives_500(v
     """Review (issue 10): hashing the form for Idempotency-Key sorted a None name against str names (TypeError)."""
     boundary = "eba451662875ea3beb313bd61ab29af8"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"section\"\r\n\r\nemployment\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="section"\r\n\r\nemployment\r\n'
         f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\n-949\r\n--{boundary}--\r\n"
     ).encode()
     response = veteran_api.call(

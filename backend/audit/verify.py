@@ -24,6 +24,7 @@ CST = timezone(timedelta(hours=8))
 @dataclass
 class Problem:
     kind: str  # gap | missing_row | hash | checkpoint | truncated | checkpoint_signature | checkpoint_unreadable
+    # | checkpoint_missing
     message: str  # Chinese, shown to the auditor
     seq: int | None = None
     row_id: int | None = None
@@ -146,11 +147,17 @@ def _check_checkpoints(report, path, chunk_size=1000):
                 _compare_chunk(report, chunk)
                 chunk = []
     except FileNotFoundError:
-        return  # no checkpoint written yet (nothing sealed, or a new sink): the page says none was compared
+        pass  # no checkpoint written yet: fine while nothing is sealed, a finding below otherwise
     except OSError:
         report.add("checkpoint_unreadable", "无法读取检查点文件，未能核对日志是否被截断。")
     if chunk:
         _compare_chunk(report, chunk)
+    if report.sealed_rows and not report.checkpoints_compared:
+        # Every seal run that sealed rows writes a checkpoint: none at all means the sink lost or removed them.
+        report.add(
+            "checkpoint_missing",
+            f"已封存 {report.sealed_rows} 条记录，但检查点文件不存在或为空：检查点可能被删除，无法确认最新记录未被删除。",
+        )
 
 
 def verify(*, checkpoint_path=None, batch=5000):

@@ -199,6 +199,15 @@ def test_deleted_newest_rows_are_found_only_through_the_checkpoint(world, sink, 
     assert [(p.kind, p.seq) for p in verify().problems] == [("checkpoint", 10)]
 
 
+def test_a_removed_checkpoint_file_is_reported(world, sink):
+    """Deleting the newest rows and the whole checkpoint file must not pass as an untouched log."""
+    _log(3, world)
+    chain.seal_pending()
+    assert verify().ok
+    sink.unlink()
+    assert [p.kind for p in verify().problems] == ["checkpoint_missing"]
+
+
 def test_a_rewrite_with_recomputed_unkeyed_hashes_is_found(world, sink, as_owner):
     _log(10, world)
     chain.seal_pending()

@@ -8,8 +8,7 @@ import threading
 
 import pytest
 
-from tests.conftest import dispose_engines, make_config, migrate_database
-from tests.conftest import test_database_url as database_url
+from tests.conftest import dispose_engines, own_database
 
 pytestmark = pytest.mark.postgres
 WAIT = 10  # seconds: the bound on every wait; a blocked writer fails the test instead of hanging it
@@ -17,20 +16,9 @@ WAIT = 10  # seconds: the bound on every wait; a blocked writer fails the test i
 
 @pytest.fixture(scope="module")
 def audit_app():
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from backend import create_app
 
-    parsed = make_url(database_url())
-    name = f"{parsed.database}_auditrace"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    app_url = migrate_database(parsed.set(database=name).render_as_string(hide_password=False))
-    app = create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5}))
+    app = own_database("auditrace", create_app, pool_size=5)
     yield app
     dispose_engines(app)
 

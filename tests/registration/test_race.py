@@ -10,29 +10,16 @@ from types import SimpleNamespace
 import pytest
 from freezegun import freeze_time
 
-from tests.conftest import dispose_engines, make_config, migrate_database
-from tests.conftest import test_database_url as database_url
+from tests.conftest import dispose_engines, make_config, own_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def race_app():
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from backend import create_app
 
-    parsed = make_url(database_url())
-    name = f"{parsed.database}_race"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = parsed.set(database=name).render_as_string(hide_password=False)
-    app_url = migrate_database(url)
-    app = create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5}))
+    app = own_database("race", create_app, pool_size=5)
     yield app
     dispose_engines(app)
 

@@ -37,10 +37,13 @@ RELEASED_STATUSES = frozenset({408, 429})
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-def request_hash():
-    """sha256 of the method, path, query, media type and body. Form bodies hash their fields and each file's content,
+def request_hash(veteran_id):
+    """sha256 of the bound veteran, the method, path, query, media type and body. Form bodies hash their fields and each file's content,
     so a retried upload matches although its multipart boundary differs."""
     digest = hashlib.sha256()
+    # The veteran the account is bound to: after an unbind and a rebind to someone else, an old key no longer
+    # matches, so the first veteran's answer is never replayed to the account.
+    digest.update(f"veteran:{veteran_id}\x00".encode())
     for part in (request.method, request.path, request.query_string.decode("latin-1"), request.mimetype):
         digest.update(part.encode() + b"\x00")
     if request.mimetype in _FORM_TYPES:
@@ -65,7 +68,9 @@ def claim():
     if not _KEY.match(key):
         raise ValidationFailed(details={HEADER: "幂等键应为1至64个英文字母、数字或符号（不含空格）"})
     try:
-        result = service.claim_key(account_id=current_account().id, key=key, request_hash=request_hash())
+        result = service.claim_key(
+            account_id=current_account().id, key=key, request_hash=request_hash(current_account().veteran_id)
+        )
     except service.IdempotencyInProgress:
         g.idempotency_retry_after = True
         raise

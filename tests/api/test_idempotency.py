@@ -161,7 +161,7 @@ def test_a_refusal_is_stored_and_replayed_too(api_app, fake_wechat, world):
 def test_a_request_while_the_first_runs_answers_in_progress(traveller, api_app):
     veteran, client = traveller
     with api_app.test_request_context("/v1/travels", method="POST", json=TRIP):
-        digest = request_hash()
+        digest = request_hash(veteran.id)
     idempotency_service.claim_key(account_id=_account_id(veteran), key="busy", request_hash=digest)
     answer = client.post("/v1/travels", json=TRIP, headers=key_header("busy"), expect=409)
     assert answer.get_json()["error"]["code"] == "request.idempotency_in_progress"
@@ -234,7 +234,7 @@ def test_a_retried_upload_matches_although_its_multipart_boundary_differs(api_ap
         with api_app.test_request_context(
             "/v1/registrations/current/attachments", method="POST", data=data, content_type="multipart/form-data"
         ) as ctx:
-            value = request_hash()
+            value = request_hash(7)
             assert ctx.request.files["file"].read() == content  # the view still reads the whole file
             return value
 
@@ -273,3 +273,18 @@ def test_claim_service_replays_judges_and_expires(world):
     assert isinstance(
         idempotency_service.claim_key(account_id=account.id, key="s", request_hash="b" * 64, now=later), int
     )
+
+
+@freeze_time(TODAY)
+def test_a_key_never_replays_one_veterans_answer_after_the_account_is_rebound(traveller, world):
+    from backend.accounts.models import WechatAccount
+
+    veteran, client = traveller
+    body = {"address": "青山镇5号"}
+    client.call("PATCH", "/v1/me", json=body, headers=key_header("rebind"), expect=200)
+    account = db.session.scalar(select(WechatAccount).where(WechatAccount.veteran_id == veteran.id))
+    account.veteran_id = create_veteran(station=world.x1).id  # unbound and bound to someone else within 24 h
+    db.session.flush()
+    response = client.call("PATCH", "/v1/me", json=body, headers=key_header("rebind"), expect=422)
+    assert response.get_json()["error"]["code"] == "request.idempotency_mismatch"
+    assert "Idempotent-Replayed" not in response.headers

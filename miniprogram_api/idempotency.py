@@ -38,8 +38,8 @@ _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def request_hash(veteran_id):
-    """sha256 of the bound veteran, the method, path, query, media type and body. Form bodies hash their fields and each file's content,
-    so a retried upload matches although its multipart boundary differs."""
+    """sha256 of the bound veteran, the method, path, query, media type and body. Form bodies hash their fields and
+    each file's content, so a retried upload matches although its multipart boundary differs."""
     digest = hashlib.sha256()
     # The veteran the account is bound to: after an unbind and a rebind to someone else, an old key no longer
     # matches, so the first veteran's answer is never replayed to the account.

@@ -92,3 +92,4 @@ def _field_error(error):
 
 
 from admin_portal.auth import second_factor  # noqa: E402,F401  (the second-factor routes of this blueprint)
+from admin_portal.auth import preferences  # noqa: E402,F401  (a11y slice: the 大字版 toggle of this blueprint)

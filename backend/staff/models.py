@@ -2,7 +2,7 @@
 
 import secrets
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db import BigId, UTCDateTime, utcnow
@@ -38,6 +38,8 @@ class Staff(db.Model):
     totp_enabled_at: Mapped[object | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # a11y slice (issue 11): the larger-text mode (大字版), a display preference kept per account.
+    large_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     org_unit = relationship("OrgUnit", lazy="joined")
     role_rows = relationship("StaffRole", cascade="all, delete-orphan", lazy="selectin", order_by="StaffRole.role")

@@ -23,6 +23,7 @@ def register_blueprints(app):
     """Every blueprint, listed explicitly, each with its auth choice."""
     from admin_portal.audit.views import bp as audit_bp
     from admin_portal.auth.views import bp as auth_bp
+    from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
     from admin_portal.orgs.views import bp as orgs_bp
     from admin_portal.registration.views import bp as registration_bp
@@ -34,6 +35,7 @@ def register_blueprints(app):
     blueprints = (
         (auth_bp, None, requires_no_login),
         (home_bp, None, requires_staff_login),
+        (charts_bp, "/charts", requires_staff_login),  # workbench slice (issue 11): JSON for the charts
         (orgs_bp, "/orgs", requires_staff_login),
         (staff_bp, "/staff", requires_staff_login),
         (audit_bp, "/audit", requires_staff_login),

@@ -30,7 +30,8 @@ NAV = [
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.
-PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
+# a11y slice (issue 11): 大字版 too, so a forced password change can be done in large text.
+PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "auth.large_text", "static", "bootstrap.static"}
 
 
 @login_manager.user_loader

@@ -105,6 +105,7 @@ CODES = {
     "veterans.invalid_unit": 422,
     "veterans.import_invalid_file": 422,
     "veterans.import_not_found": 404,
+    "veterans.import_rejects_gone": 404,  # import slice (issue 11)
     "wechat.unavailable": 502,
     "wechat.code_invalid": 401,
     "wechat.code_used": 401,

@@ -136,6 +136,8 @@ class Base:
         "audit-seal": {"task": "audit.seal", "schedule": float(env_int("AUDIT_SEAL_INTERVAL", 15))},
         # tokens slice (issue 10): refresh tokens past their 30 days, and families left empty
         "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
+        # import slice (issue 11): rejected-rows files of import jobs ended more than 24 hours ago
+        "veterans-purge-import-files": {"task": "veterans.purge_import_files", "schedule": 3600.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",

@@ -111,11 +111,16 @@ def build_world():
 
 def add_objects(w):
     """Objects of unit X that the authorization matrix reaches for: a veteran and an import job at station X1."""
+    from backend.db import utcnow
+    from backend.veterans.import_files import seal_rejected
     from backend.veterans.models import ImportJob
 
     w.objects["veteran"] = create_veteran(station=w.x1, grid=w.x1_grid)
     with transaction():
         job = ImportJob(created_by_id=w.staff_x.id, unit_id=w.x.id, filename="x.xlsx", status="done")
+        # import slice (issue 11): one rejected row, so its download is reachable
+        job.rejections, job.finished_at = [{"row": 2, "reason": "服务站为空"}], utcnow()
+        job.content = seal_rejected([(["甲", valid_id_number()] + [None] * 7, "服务站为空")])
         db.session.add(job)
     w.objects["import_job"] = job
     _add_registration_objects(w)

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from admin_portal.security import permission_required
 from backend.audit import chain
+from backend.audit import display as audit_display
 from backend.audit import service as audit_service
 from backend.audit import verify as audit_verify
 
@@ -28,23 +29,27 @@ def index():
         action=request.args.get("action") or None,
         result=request.args.get("result") or None,
         actor=(request.args.get("actor") or "").strip()[:64] or None,
-        object_type=request.args.get("object_type") or None,
+        object_type=request.args.get("object_type")
+        if request.args.get("object_type") in audit_display.OBJECT_TYPE_LABELS
+        else None,
         object_id=(request.args.get("object_id") or "").strip()[:64] or None,
         date_from=_date_arg("date_from"),
         date_to=_date_arg("date_to"),
     )
+    reader = current_user._get_current_object()
     rows, next_before = audit_service.list_audit(
-        actor=current_user._get_current_object(), filters=filters, before_id=request.args.get("before", type=int)
+        actor=reader, filters=filters, before_id=request.args.get("before", type=int)
     )
     args = {k: v for k, v in request.args.items() if k != "before" and v}
     return render_template(
         "audit/index.html",
-        rows=rows,
+        lines=audit_display.present(reader=reader, rows=rows),
         filters=filters,
         next_before=next_before,
         args=args,
         actions=audit_service.ACTION_LABELS,
         results=audit_service.RESULT_LABELS,
+        object_types=audit_display.OBJECT_TYPE_LABELS,
     )
 
 

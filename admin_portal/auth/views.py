@@ -91,5 +91,5 @@ def _field_error(error):
     return ValidationFailed(error.message, code=error.code, details={"new_password": error.message})
 
 
+from admin_portal.auth import preferences  # noqa: E402,F401,I001  (a11y slice: the 大字版 toggle of this blueprint)
 from admin_portal.auth import second_factor  # noqa: E402,F401  (the second-factor routes of this blueprint)
-from admin_portal.auth import preferences  # noqa: E402,F401  (a11y slice: the 大字版 toggle of this blueprint)

@@ -10,11 +10,13 @@ from admin_portal.orgs.tree import unit_tree
 from admin_portal.registration import forms
 from admin_portal.security import permission_required
 from backend.errors import RuleViolation, ValidationFailed
+from backend.names import clean_name
 from backend.registration import attachments, queries, review, windows
 from backend.registration import content as sections
 from backend.registration import service as registration_service
 from backend.registration.models import ACTION_LABELS, CHANNEL_LABELS
 from backend.veterans import service as veterans_service
+from backend.veterans import timeline as veteran_timeline
 
 bp = Blueprint("registration", __name__)
 
@@ -33,29 +35,30 @@ def _year():
 @bp.route("/")
 @permission_required("registration.view")
 def index():
-    actor, year = _actor(), _year()
+    actor = _actor()
     tab = request.args.get("tab", "waiting")
-    tab = tab if tab in queries.TABS else "waiting"
-    rows = queries.review_queue(
-        actor=actor,
-        year=year,
-        tab=tab,
+    filters = queries.QueueFilter(
+        year=_year(),
+        tab=tab if tab in queries.TABS else "waiting",
         unit_id=request.args.get("unit", type=int),
         grid_id=request.args.get("grid", type=int),
-        sort=request.args.get("sort", "waiting_desc"),
+        name=clean_name(request.args.get("name"))[:64] or None,
+        sort="waiting_asc" if request.args.get("sort") == "waiting_asc" else "waiting_desc",
+    )
+    page = queries.review_queue(
+        actor=actor, filters=filters, after=request.args.get("after"), before=request.args.get("before")
     )
     return render_template(
         "registration/index.html",
-        rows=rows,
-        tab=tab,
+        page=page,
+        filters=filters,
+        args={k: v for k, v in request.args.items() if k not in ("after", "before") and v},
+        total=queries.estimate_queue(actor=actor, filters=filters),
         tabs=queries.TABS,
-        counts=queries.tab_counts(actor=actor, year=year),
-        year=year,
+        counts=queries.tab_counts(actor=actor, year=filters.year),
         days_waiting=queries.days_waiting,
         tree=unit_tree(actor, levels=3),
-        unit_id=request.args.get("unit", type=int),
-        sort=request.args.get("sort", "waiting_desc"),
-        window=windows.window_for(year, actor.org_unit),
+        window=windows.window_for(filters.year, actor.org_unit),
         can_review=actor.can("registration.review"),
     )
 
@@ -84,7 +87,7 @@ def detail(registration_id, status=200):
         sections=sections.SECTIONS,
         employment=sections.EMPLOYMENT,
         changed=sections.changed_sections(reg.content, previous.content if previous else {}),
-        events=registration_service.list_events(reg),
+        events=veteran_timeline.registration_entries(registration_service.list_events(reg)),
         talks=review.list_talks(actor=actor, registration_id=reg.id),
         channels=CHANNEL_LABELS,
         actions=ACTION_LABELS,
@@ -182,25 +185,35 @@ def record_talk(talk_id):
 @bp.route("/onsite/<id:veteran_id>", methods=["GET", "POST"])
 @permission_required("registration.enter")
 def onsite(veteran_id):
+    """On-site entry. A submitted or approved registration is shown read-only (a POST to it is refused, 409); errors
+    are shown beside their fields, all at once, with every input kept."""
     actor = _actor()
     veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
     year = windows.today_cst().year
     reg = registration_service.find_registration(veteran.id, year)
+    if reg is not None and reg.status in forms.LOCKED_STATUSES:
+        return _onsite_locked(reg, refused=request.method == "POST")
     # An overdue veteran's form is prefilled like the phone's: last year's approved answers and the travel reports.
     content = registration_service.working_content(veteran, reg, year)
     reopened = set(reg.return_reasons) | {"declaration"} if reg and reg.status == "returned" else None
-    errors = {}
+    values, errors, stray = forms.values_from_content(content), {}, None
+    phone_on_file = (content.get("contact") or {}).get("phone") or veteran.phone or ""
     if request.method == "POST":
+        submitting = request.form.get("action") == "submit"
+        values = forms.values_from_form(request.form)
+        entered, row_of = forms.onsite_content(
+            request.form, existing=content, phone_on_file=phone_on_file, submitting=submitting, only=reopened
+        )
         try:
             reg = registration_service.enter_onsite(
-                actor=actor,
-                veteran_id=veteran.id,
-                content=forms.onsite_content(request.form, content, only=reopened),
-                submit_now=request.form.get("action") == "submit",
+                actor=actor, veteran_id=veteran.id, content=entered, submit_now=submitting
             )
         except (ValidationFailed, RuleViolation) as error:
-            errors = error.details or {"form": error.message}
-            flash(error.message, "danger")
+            now = registration_service.find_registration(veteran.id, year)
+            if now is not None and now.status in forms.LOCKED_STATUSES:  # submitted meanwhile by someone else
+                return _onsite_locked(now, refused=True)
+            errors, unplaced = forms.place_errors(error.details, row_of)
+            stray = error.message if unplaced or not errors else None
         else:
             flash("已提交，等待审核" if reg.status == "submitted" else "已保存草稿", "success")
             return redirect(url_for("registration.detail", registration_id=reg.id))
@@ -208,14 +221,27 @@ def onsite(veteran_id):
         "registration/onsite.html",
         veteran=veteran,
         reg=reg,
-        content=content,
+        values=values,
+        destinations=forms.destination_choices(forms.values_from_content(content)["trips"]),
+        phone_on_file=phone_on_file,
         reopened=reopened,
         errors=errors,
+        stray=stray,
         sections=sections.SECTIONS,
         employment=sections.EMPLOYMENT,
         year=year,
-        form=request.form if request.method == "POST" else None,
-    ), 422 if errors else 200
+    ), 422 if errors or stray else 200
+
+
+def _onsite_locked(reg, refused):
+    """The registration read-only, with its status in Chinese and the way to its review page."""
+    return render_template(
+        "registration/onsite_locked.html",
+        reg=reg,
+        refused=refused,
+        sections=sections.SECTIONS,
+        employment=sections.EMPLOYMENT,
+    ), 409 if refused else 200
 
 
 @bp.route("/windows", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from backend.travel import service as travel_service
 from backend.travel.countries import DESTINATIONS, DOCUMENTS, PURPOSES
 from backend.travel.models import STATUS_LABELS
 from backend.veterans import service as veterans_service
+from backend.veterans import timeline as veteran_timeline
 
 bp = Blueprint("travel", __name__)
 
@@ -76,7 +77,7 @@ def detail(trip_id):
         "travel/detail.html",
         trip=trip,
         data=trip.details,
-        events=travel_service.list_events(trip),
+        events=veteran_timeline.trip_entries(travel_service.list_events(trip)),
         destinations=DESTINATIONS,
         purposes=PURPOSES,
         documents=DOCUMENTS,
@@ -94,6 +95,19 @@ def note(trip_id):
     else:
         flash("跟进情况已记录", "success")
     return redirect(url_for("travel.detail", trip_id=trip_id))
+
+
+RECORD_FIELDS = ("channel", "destination", "purpose", "purpose_note", "document_type", "planned_departure")
+RECORD_FIELDS += ("planned_return", "consent")
+
+
+def _placed(error):
+    """A service error -> {control id: message} shown beside each control; anything else under "form" (in Chinese,
+    never a raw code or status)."""
+    if isinstance(error, travel_service.ConsentRequired):
+        return {"consent": error.message}
+    placed = {k: v for k, v in (error.details or {}).items() if k in RECORD_FIELDS and isinstance(v, str)}
+    return placed if placed and len(placed) == len(error.details) else {**placed, "form": error.message}
 
 
 @bp.route("/record/<id:veteran_id>", methods=["GET", "POST"])
@@ -117,8 +131,7 @@ def record(veteran_id):
                 planned_return=_date("planned_return", form),
             )
         except (ValidationFailed, RuleViolation) as error:
-            errors = error.details or {"form": error.message}
-            flash(error.message, "danger")
+            errors = _placed(error)
         else:
             flash("出行报备已登记", "success")
             return redirect(url_for("travel.detail", trip_id=trip.id))

@@ -1,6 +1,8 @@
 """退役军人: the registry pages. Views parse, call one service, render; scope lives in the services."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin_portal.forms import ConfirmForm, apply_error, parse_id
@@ -9,8 +11,9 @@ from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
 from backend.accounts import service as accounts_service
 from backend.errors import RuleViolation, ValidationFailed
-from backend.veterans import importer, queries
+from backend.veterans import import_files, importer, queries
 from backend.veterans import service as veterans_service
+from backend.veterans import timeline as veteran_timeline
 from backend.veterans.models import STATUS_LABELS
 
 bp = Blueprint("veterans", __name__)
@@ -114,7 +117,9 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         "veterans/detail.html",
         veteran=veteran,
         revealed=revealed,
-        history=veterans_service.list_history(actor=actor, veteran_id=veteran.id),
+        history=veteran_timeline.history_entries(veterans_service.list_history(actor=actor, veteran_id=veteran.id)),
+        registrations=veteran_timeline.registrations_of(actor=actor, veteran=veteran),
+        trips=veteran_timeline.trips_of(actor=actor, veteran=veteran),
         move_form=move_form,
         confirm=ConfirmForm(),
         can_edit=actor.can("veterans.edit"),
@@ -123,6 +128,14 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         can_enter_registration=actor.can("registration.enter"),
         can_record_travel=actor.can("travel.record"),
     ), status
+
+
+@bp.route("/<id:veteran_id>/timeline")
+@permission_required("veterans.view")
+def timeline(veteran_id):
+    """lists slice (issue 11): one timeline of the record, its registrations and its trips."""
+    veteran, entries = veteran_timeline.veteran_timeline(actor=_actor(), veteran_id=veteran_id)
+    return render_template("veterans/timeline.html", veteran=veteran, entries=entries)
 
 
 @bp.route("/<id:veteran_id>/unbind", methods=["POST"])
@@ -197,7 +210,9 @@ def import_sheet():
             )
         else:
             return redirect(url_for("veterans.import_status", job_id=job.id))
-    return render_template("veterans/import.html", form=form, headers=importer.HEADERS), 422 if form.errors else 200
+    jobs = importer.recent_imports(actor=_actor())
+    status = 422 if form.errors else 200
+    return render_template("veterans/import.html", form=form, headers=importer.HEADERS, jobs=jobs), status
 
 
 @bp.route("/import/<id:job_id>")
@@ -205,7 +220,31 @@ def import_sheet():
 def import_status(job_id):
     job = importer.get_import(actor=_actor(), job_id=job_id)
     template = "veterans/_import_progress.html" if request.headers.get("HX-Request") else "veterans/import_status.html"
-    return render_template(template, job=job)
+    return render_template(template, job=job, rejects=import_files.rejects_state(job))
+
+
+# import slice (issue 11): the template and the rejected rows, both .xlsx written by backend/exports.py
+def _xlsx(content, ascii_name, name):
+    """An .xlsx attachment named `name`, with an ASCII fallback for old clients (RFC 6266 filename*)."""
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        content,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/import/template.xlsx")
+@permission_required("veterans.import")
+def import_template():
+    return _xlsx(import_files.template_bytes(actor=_actor()), "veterans-import-template.xlsx", "退役军人导入模板.xlsx")
+
+
+@bp.route("/import/<id:job_id>/rejected.xlsx")
+@permission_required("veterans.import")
+def import_rejected(job_id):
+    content = import_files.rejected_rows_bytes(actor=_actor(), job_id=job_id)
+    return _xlsx(content, f"import-{job_id}-rejected.xlsx", f"未导入的行-{job_id}.xlsx")
 
 
 @bp.route("/coverage")

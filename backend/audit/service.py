@@ -8,7 +8,7 @@ the signed checkpoints kept outside the database.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from backend.audit.models import AuditLog
 from backend.db import transaction, utcnow
@@ -38,12 +38,21 @@ ACTION_LABELS = {
     "veterans.move": "调整服务站/网格",
     "veterans.reveal": "查看完整证件号",
     "veterans.import": "批量导入",
+    "veterans.import_rejects_download": "下载未导入的行",  # import slice (issue 11)
     "veteran.login": "小程序登录",
     "veteran.logout": "小程序退出",
     "veteran.bind": "绑定身份",
     "veteran.unbind": "解除绑定",
     "veteran.token_reuse": "刷新令牌重复使用",
     "registration.draft_deleted": "删除年度确认草稿",
+    # lists slice (issue 11): the timeline actions recorded as registration.<action> / travel.<action>
+    "registration.draft_created": "创建年度确认草稿",
+    "registration.talk_held": "完成约谈",
+    "registration.talk_cancelled": "取消约谈",
+    "travel.departed": "出行报备：已出境",
+    "travel.returned": "出行报备：已返回",
+    "travel.cancelled": "出行报备：已取消",
+    "travel.followed_up": "出行报备：跟进联系",
     "registration.submitted": "提交年度确认",
     "registration.resubmitted": "补正后重新提交",
     "registration.approved": "审核通过",
@@ -149,8 +158,16 @@ def list_audit(*, actor, filters, before_id=None, limit=50):
         query = query.where(AuditLog.action == filters.action)
     if filters.result:
         query = query.where(AuditLog.result == filters.result)
-    if filters.actor:
-        query = query.where(func.lower(AuditLog.actor_label) == filters.actor.lower())
+    if filters.actor:  # a login name or, for staff, the person's full name
+        from backend.staff.models import Staff
+
+        named = select(Staff.id).where(Staff.full_name == filters.actor)
+        query = query.where(
+            or_(
+                func.lower(AuditLog.actor_label) == filters.actor.lower(),
+                and_(AuditLog.actor_type == "staff", AuditLog.actor_id.in_(named)),
+            )
+        )
     if filters.object_type:
         query = query.where(AuditLog.object_type == filters.object_type)
     if filters.object_id:

@@ -1,5 +1,7 @@
 """The registration form, version 1: sections, validation, prefill, and what changed since last year."""
 
+from datetime import date
+
 from backend.errors import ValidationFailed
 from backend.names import clean_name
 from backend.veterans.identity import normalize_mobile
@@ -38,6 +40,42 @@ def _bool(value, field):
     return value
 
 
+def _date(value, field, missing):
+    if not value:
+        raise ValidationFailed(details={field: missing})
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(details={field: "日期格式应为“年-月-日”，如2026-05-01"}) from None
+
+
+def _trip(trip, prefix):
+    """One trip abroad: a destination and both dates, the return not before the departure. Every problem of the trip
+    at once, keyed `<prefix>.destination|from|to`."""
+    if not isinstance(trip, dict):
+        raise ValidationFailed(details={prefix: "格式有误"})
+    errors, dates = {}, {}
+    destination = ""
+    try:
+        destination = _text(trip.get("destination"), 100, f"{prefix}.destination")
+        if not destination:
+            errors[f"{prefix}.destination"] = "请选择目的地"
+    except ValidationFailed as error:
+        errors.update(error.details)
+    for key, missing in (("from", "请填写出境日期"), ("to", "请填写入境日期")):
+        try:
+            dates[key] = _date(trip.get(key), f"{prefix}.{key}", missing)
+        except ValidationFailed as error:
+            errors.update(error.details)
+    if len(dates) == 2 and dates["to"] < dates["from"]:
+        errors[f"{prefix}.to"] = "入境日期不能早于出境日期"
+    if errors:
+        raise ValidationFailed(details=errors)
+    return {"destination": destination, "from": dates["from"].isoformat(), "to": dates["to"].isoformat()}
+
+
 def clean_section(name, data):
     """Validate one section's shape; returns the cleaned dict. :raises ValidationFailed:"""
     if not isinstance(data, dict):
@@ -59,12 +97,16 @@ def clean_section(name, data):
         trips = data.get("trips") or []
         if not isinstance(trips, list) or len(trips) > 50:
             raise ValidationFailed(details={f"{name}.trips": "格式有误"})
-        return {
-            "had_trips": _bool(data.get("had_trips"), f"{name}.had_trips"),
-            "trips": [
-                {k: _text((t or {}).get(k), 100, f"{name}.trips") for k in ("destination", "from", "to")} for t in trips
-            ],
-        }
+        had_trips = _bool(data.get("had_trips"), f"{name}.had_trips")
+        cleaned, errors = [], {}
+        for index, trip in enumerate(trips):
+            try:
+                cleaned.append(_trip(trip, f"{name}.trips.{index}"))
+            except ValidationFailed as error:
+                errors.update(error.details)
+        if errors:
+            raise ValidationFailed(details=errors)
+        return {"had_trips": had_trips, "trips": cleaned}
     if name == "rewards_punishments":
         return {
             "has_any": _bool(data.get("has_any"), f"{name}.has_any"),
@@ -76,8 +118,12 @@ def clean_section(name, data):
         return {"status": data["status"], "employer": _text(data.get("employer"), 100, f"{name}.employer")}
     if name == "contact":
         phone = data.get("phone")
+        try:
+            phone = normalize_mobile(phone) if phone else ""
+        except ValidationFailed as error:  # keyed by the section like every other field
+            raise ValidationFailed(details={f"{name}.phone": error.details["phone"]}) from None
         return {
-            "phone": normalize_mobile(phone) if phone else "",
+            "phone": phone,
             "address": _text(data.get("address"), 200, f"{name}.address"),
         }
     if name == "declaration":

@@ -302,6 +302,17 @@ def history(*, veteran, cursor=None, limit=20):
     return rows[:limit], (rows[limit - 1].year if len(rows) > limit else None)
 
 
+def _clean_all_at_once(reg, veteran, content, year):
+    """`_clean_for`, but a refused submission also names every section it would still lack (the form shows all its
+    problems in one answer, not one round at a time)."""
+    try:
+        return _clean_for(reg, content)
+    except ValidationFailed as error:
+        given = {name: value for name, value in content.items() if isinstance(value, dict)}
+        missing = forms.missing_sections({**working_content(veteran, reg, year), **given})
+        raise type(error)(error.message, code=error.code, details={**missing, **error.details}) from None
+
+
 def enter_onsite(*, actor, veteran_id, content, submit_now=False, now=None):
     """Station staff enter or complete a veteran's registration at the counter (channel "onsite"), overdue ones too.
 
@@ -312,7 +323,7 @@ def enter_onsite(*, actor, veteran_id, content, submit_now=False, now=None):
     with transaction():
         veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
         reg = find_registration(veteran.id, today.year, lock=True)
-        cleaned = _clean_for(reg, content)
+        cleaned = _clean_all_at_once(reg, veteran, content, today.year) if submit_now else _clean_for(reg, content)
         if reg is None:
             reg = get_or_create_draft(veteran, today.year, actor=actor, channel="onsite")
             cleaned = _clean_for(reg, content)  # the row may be a concurrent writer's

@@ -78,3 +78,14 @@ def export_trips(*, actor, filters):
     with transaction():
         audit_service.record(actor=actor, action="travel.export", object_type="trip", details={"rows": len(rows)})
     return content
+
+
+# --- workbench slice (issue 11)
+
+
+def count_overdue(*, actor, cap=1000):
+    """Overdue trips in scope, capped: the same rows as the list filtered by 逾期 (TripFilter(overdue=True))."""
+    from backend.counting import capped_count
+
+    require_permission(actor, "travel.view")
+    return capped_count(scoped(select(Trip.id).where(Trip.overdue.is_(True)), actor, Trip.unit_id), cap)

@@ -159,9 +159,21 @@ def record_trip(*, actor, veteran_id, channel="counter", consent_obtained=False,
         raise ValidationFailed(details={"channel": "请选择报备方式"})
     with transaction():
         veteran = veterans_service.get_veteran(actor=actor, veteran_id=veteran_id)
+        _check_all_at_once(veteran, fields, consent_obtained, today_cst(now))
         if consent_obtained:
             give_consent(veteran=veteran, actor=actor, channel=channel)
         return _create(veteran, actor, fields, channel, today_cst(now), staff=True)
+
+
+def _check_all_at_once(veteran, fields, consent_obtained, today):
+    """A counter form's problems in one answer: the fields' and a missing consent together (consent alone is still
+    ConsentRequired)."""
+    try:
+        _clean(fields, today=today, staff=True)
+    except ValidationFailed as error:
+        if not consent_obtained and find_consent(veteran.id) is None:
+            error.details["consent"] = ConsentRequired.message
+        raise
 
 
 def _own_trip(account, trip_id, lock=True):

@@ -1,15 +1,18 @@
 """Excel import of veterans: every good row is imported, every other row reported with its reason.
 
-The upload is checked (size, zip magic bytes, headers) before a job is queued; the job runs in Celery (in-process in
-the embedded default), commits in batches and records progress; the uploaded bytes are cleared when it ends.
+The upload is checked (size, zip magic bytes, headers) before a job is queued; the job runs off the request thread
+(a Celery task, or a background thread when no broker is configured: backend/veterans/tasks.py), commits in batches
+and records progress. When it ends the uploaded bytes are replaced by the sealed rejected rows (import_files.py).
 """
 
 import io
+import logging
 import zipfile
 import zlib
 from datetime import date, datetime
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.audit import service as audit_service
@@ -17,8 +20,9 @@ from backend.db import after_commit, transaction, utcnow
 from backend.errors import AppError, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.names import clean_name
-from backend.orgs.scope import get_scoped, get_unit_in_scope, require_permission
+from backend.orgs.scope import get_scoped, get_unit_in_scope, require_permission, scoped
 from backend.staff.models import Staff
+from backend.veterans import import_files
 from backend.veterans.models import ImportJob
 from backend.veterans.queries import grids_in_scope, stations_in_scope
 from backend.veterans.service import build_veteran
@@ -38,6 +42,7 @@ REQUIRED = ("姓名", "身份证号", "服务站")
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 BATCH = 500
+logger = logging.getLogger(__name__)
 
 
 class ImportFileInvalid(ValidationFailed):
@@ -113,8 +118,7 @@ def start_import(*, actor, filename, content):
         workbook.close()
     if total > MAX_ROWS:
         raise ImportFileInvalid(details={"file": f"单次最多导入{MAX_ROWS}行"})
-    from backend.tasks import enqueue
-    from backend.veterans.tasks import import_sheet
+    from backend.veterans.tasks import start_job
 
     with transaction():
         job = ImportJob(
@@ -127,7 +131,7 @@ def start_import(*, actor, filename, content):
         db.session.add(job)
         db.session.flush()
         audit_service.record(actor=actor, action="veterans.import", object_type="import_job", object_id=job.id)
-        after_commit(enqueue, import_sheet, job.id)
+        after_commit(start_job, job.id)
     return job
 
 
@@ -137,11 +141,18 @@ def get_import(*, actor, job_id):
     return get_scoped(ImportJob, job_id, actor=actor, unit_column=ImportJob.unit_id, not_found=ImportNotFound)
 
 
+def recent_imports(*, actor, limit=10):
+    """The latest import jobs started in the actor's subtree, newest first (no personal data: counts only)."""
+    require_permission(actor, "veterans.import")
+    query = scoped(select(ImportJob), actor, ImportJob.unit_id).order_by(ImportJob.id.desc()).limit(limit)
+    return db.session.scalars(query).all()
+
+
 def _cell(row, columns, key):
     index = columns.get(key)
     value = row[index] if index is not None and index < len(row) else None
     if isinstance(value, str):
-        value = clean_name(value)
+        value = clean_name(import_files.unescape_cell(value))
     return value if value not in ("", None) else None
 
 
@@ -194,44 +205,67 @@ def _reason(error):
 
 
 def run_import(job_id):
-    """Process a queued job: import the good rows in batches, record every rejected row with its reason."""
+    """Process a queued job: import the good rows in batches, record every rejected row with its reason.
+
+    Whatever goes wrong, the job ends (failed, the upload cleared); only the exception's type is logged, since its
+    text may quote a cell.
+    """
     job = db.session.get(ImportJob, job_id)
     if job is None or job.done:
         return
-    actor = db.session.get(Staff, job.created_by_id)
     with transaction():
         job.status = "running"
     try:
-        get_unit_in_scope(actor, job.unit_id)
-        workbook = _open(job.content)
+        _process(job)
+    except AppError as error:
+        _fail(job_id, _reason(error))
+    except Exception as error:  # noqa: BLE001 - a job must never stay "running"; the cause goes to the log by type
+        logger.error("import job %s failed: %s", job_id, type(error).__name__)
+        _fail(job_id, INTERNAL_FAILURE)
+
+
+INTERNAL_FAILURE = "导入过程中发生系统错误，已处理的行已保存，请稍后重新导入原表格或联系管理员"
+
+
+def _fail(job_id, reason):
+    db.session.rollback()
+    job = db.session.get(ImportJob, job_id)
+    with transaction():
+        job.status, job.error, job.finished_at, job.content = "failed", reason, utcnow(), None
+
+
+def _process(job):
+    actor = db.session.get(Staff, job.created_by_id)
+    get_unit_in_scope(actor, job.unit_id)
+    workbook = _open(job.content)
+    try:
         sheet = workbook.worksheets[0]
         columns = _header_map(sheet)
         units = _Units(actor)
-        seen, rejections, imported, processed = set(), [], 0, 0
+        seen, rejections, rejected_rows, imported, processed = set(), [], [], 0, 0
         rows = sheet.iter_rows(min_row=2, values_only=True)
-        while True:
-            batch = [r for _, r in zip(range(BATCH), rows, strict=False)]
-            if not batch:
-                break
+        while batch := [r for _, r in zip(range(BATCH), rows, strict=False)]:
             with transaction():
                 for row in batch:
                     processed += 1
                     line = processed + 1  # the sheet's own row number (row 1 is the header)
                     if not any(v not in (None, "") for v in row):
-                        rejections.append({"row": line, "reason": "空行"})
+                        rejections.append({"row": line, "reason": import_files.EMPTY_ROW})
                         continue
+                    if str(_cell(row, columns, "id_number") or "").strip() == import_files.DEMO_ID_NUMBER:
+                        continue  # the template's example row
                     try:
                         imported += _import_row(actor, row, columns, units, seen)
                     except AppError as error:
                         rejections.append({"row": line, "reason": _reason(error)})
+                        rejected_rows.append((import_files.row_values(row, columns), _reason(error)))
                 job.processed_rows, job.imported_rows, job.rejections = processed, imported, list(rejections)
+    finally:
         workbook.close()
-        with transaction():
-            job.total_rows = processed
-            job.status, job.finished_at, job.content = "done", utcnow(), None
-    except AppError as error:
-        with transaction():
-            job.status, job.error, job.finished_at, job.content = "failed", _reason(error), utcnow(), None
+    with transaction():
+        job.total_rows = processed
+        job.status, job.finished_at = "done", utcnow()
+        job.content = import_files.seal_rejected(rejected_rows)  # the upload is gone; the rejects stay 24 h
 
 
 def _import_row(actor, row, columns, units, seen):

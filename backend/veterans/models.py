@@ -104,8 +104,9 @@ class ImportJob(db.Model):
     imported_rows: Mapped[int] = mapped_column(default=0)
     rejections: Mapped[list] = mapped_column(JSON, default=list)  # [{"row": n, "reason": "..."}]
     error: Mapped[str | None] = mapped_column(Text)
-    # The uploaded sheet, kept only until the job ends (then cleared: no residual personal data).
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # While queued or running: the uploaded sheet. Once done: the rejected rows, sealed (AES-GCM), for download;
+    # cleared 24 h after the job ends (no residual personal data). Deferred: progress polls never load it.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[object | None] = mapped_column(UTCDateTime)
 

@@ -139,8 +139,11 @@ class Coverage:
     with_grid: int
     with_worker: int  # 全覆盖 (Art. 15): a station, a grid and a grid worker
 
+    empty_reason = "暂无退役军人"
+
     def share(self, part):
-        return round(100 * part / self.total, 1) if self.total else 0.0
+        """A percentage, or None when there is nobody to count (shown as 「—」 with the reason, never 0.0%)."""
+        return round(100 * part / self.total, 1) if self.total else None
 
 
 def coverage(*, actor, unit_id=None):
@@ -168,3 +171,26 @@ def _coverage_of(unit):
 def search_index(raw):
     """The HMAC index of a typed ID number (validated), so the number itself never travels in a URL."""
     return id_index(parse_id_number(raw).number)
+
+
+# --- workbench slice (issue 11)
+
+
+def finished_imports(*, actor, days=7, limit=5):
+    """The actor's own import jobs that finished (done or failed) in the last `days` days, newest first."""
+    from datetime import timedelta
+
+    from backend.db import utcnow
+    from backend.veterans.models import ImportJob
+
+    require_permission(actor, "veterans.import")
+    query = scoped(
+        select(ImportJob).where(
+            ImportJob.created_by_id == actor.id,
+            ImportJob.status.in_(("done", "failed")),
+            ImportJob.finished_at >= utcnow() - timedelta(days=days),
+        ),
+        actor,
+        ImportJob.unit_id,
+    )
+    return db.session.scalars(query.order_by(ImportJob.id.desc()).limit(limit)).all()

@@ -58,6 +58,10 @@ MATRIX = {
     ),
     ("portal", "auth.enrol", "POST"): Cell("POST", "/account/totp/enrol", STAFF, data={"code": "000000"}),
     ("portal", "auth.totp_status", "GET"): Cell("GET", "/account/totp", STAFF),
+    # a11y slice (issue 11): one's own 大字版 preference
+    ("portal", "auth.large_text", "POST"): Cell(
+        "POST", "/account/preferences/large-text", STAFF, data={"large_text": "1"}
+    ),
     ("portal", "staff.reset_totp", "POST"): Cell(
         "POST", lambda w: f"/staff/{w.target.id}/reset-totp", ("security_admin",)
     ),
@@ -110,6 +114,10 @@ MATRIX = {
         notes="staff_y names a station outside its subtree: the same answer as a station that does not exist",
     ),
     ("portal", "veterans.detail", "GET"): Cell("GET", lambda w: f"/veterans/{w.veteran.id}", VETERAN_VIEWERS_OF_X),
+    # lists slice (issue 11): a veteran's whole timeline
+    ("portal", "veterans.timeline", "GET"): Cell(
+        "GET", lambda w: f"/veterans/{w.veteran.id}/timeline", VETERAN_VIEWERS_OF_X
+    ),
     ("portal", "veterans.unbind", "POST"): Cell("POST", lambda w: f"/veterans/{w.veteran.id}/unbind", ("staff_x",)),
     ("portal", "veterans.reveal", "POST"): Cell("POST", lambda w: f"/veterans/{w.veteran.id}/reveal", ("staff_x",)),
     ("portal", "veterans.edit", "GET"): Cell("GET", lambda w: f"/veterans/{w.veteran.id}/edit", ("staff_x",)),
@@ -132,6 +140,13 @@ MATRIX = {
     ),
     ("portal", "veterans.import_status", "GET"): Cell(
         "GET", lambda w: f"/veterans/import/{w.import_job.id}", ("staff_x",)
+    ),
+    # import slice (issue 11): the template, and the rejected rows of a job (scoped like the job)
+    ("portal", "veterans.import_template", "GET"): Cell(
+        "GET", "/veterans/import/template.xlsx", ("staff_x", "staff_y")
+    ),
+    ("portal", "veterans.import_rejected", "GET"): Cell(
+        "GET", lambda w: f"/veterans/import/{w.import_job.id}/rejected.xlsx", ("staff_x",)
     ),
     ("portal", "veterans.coverage", "GET"): Cell(
         "GET", lambda w: f"/veterans/coverage?unit={w.x.id}", VETERAN_VIEWERS_OF_X
@@ -189,6 +204,13 @@ MATRIX = {
     ),
     ("portal", "registration.figures_export", "GET"): Cell(
         "GET", lambda w: f"/registration/figures.xlsx?unit={w.x.id}", REG_VIEWERS_OF_X
+    ),
+    # workbench slice (issue 11): the charts' JSON, scoped like the figures pages they sit on
+    ("portal", "charts.registration", "GET"): Cell(
+        "GET", lambda w: f"/charts/registration.json?unit={w.x.id}", REG_VIEWERS_OF_X
+    ),
+    ("portal", "charts.coverage", "GET"): Cell(
+        "GET", lambda w: f"/charts/coverage.json?unit={w.x.id}", VETERAN_VIEWERS_OF_X
     ),
     ("api", "registration.get_current", "GET"): Cell("GET", "/v1/registrations/current", VETERANS),
     ("api", "registration.save_draft", "PUT"): Cell("PUT", "/v1/registrations/current", VETERANS, data={"content": {}}),

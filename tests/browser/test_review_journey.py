@@ -2,6 +2,7 @@
 resubmits, the reviewer approves it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_portal_journeys import login
 from tests.factories import build_world, create_veteran, unique
@@ -35,6 +36,8 @@ def test_return_then_approve_after_resubmission(live, submission, page):
     assert page.get_by_test_id("reg-status").inner_text() == "待审核"
     page.get_by_label("就业情况").fill("请填写现工作单位全称")
     page.get_by_role("button", name="退回补正").click()
+    page.get_by_role("dialog").get_by_role("button", name="确认退回").click()  # confirm slice (issue 11)
+    expect(page.get_by_test_id("reg-status")).to_have_text("退回补正")
     assert "已退回补正" in page.content()
     assert page.get_by_test_id("reg-status").inner_text() == "退回补正"
 
@@ -53,5 +56,7 @@ def test_return_then_approve_after_resubmission(live, submission, page):
     assert page.get_by_test_id("reg-status").inner_text() == "待审核"
     assert "有变化" in page.content() or "青山机械有限公司" in page.content()
     page.get_by_role("button", name="审核通过").click()
+    page.get_by_role("dialog").get_by_role("button", name="确认通过").click()  # confirm slice (issue 11)
+    expect(page.get_by_test_id("reg-status")).to_have_text("已通过")
     assert page.get_by_test_id("reg-status").inner_text() == "已通过"
     page.screenshot(path="/tmp/review-approved.png", full_page=True)

@@ -281,12 +281,15 @@ def test_portal_onsite_form_for_an_overdue_veteran_is_prefilled(portal_app, worl
         portal = portal_as(portal_app, clerk)
         page = portal.get(f"/registration/onsite/{overdue.id}", expect=200).get_data(as_text=True)
         assert 'data-testid="overdue-note"' in page and "秦川物流公司" in page
-        assert "日本,2026-07-01,2026-07-09" in page
+        assert '<option value="日本" selected>' in page  # the trip row, both dates (issue 11)
+        assert 'value="2026-07-01"' in page and 'value="2026-07-09"' in page
         form = {
             "party_participated": "1",
             "party_notes": "按时参加",
             "organizations": "",
-            "trips": "日本,2026-07-01,2026-07-09",
+            "trip_destination": ["日本", ""],  # trip rows (issue 11): a blank row is no trip
+            "trip_from": ["2026-07-01", ""],
+            "trip_to": ["2026-07-09", ""],
             "rewards": "",
             "employment_status": "self_employed",
             "employer": "秦川物流公司",
@@ -311,6 +314,7 @@ def test_portal_onsite_correction_changes_only_reopened_sections(portal_app, wor
         page = portal.get(f"/registration/onsite/{veteran.id}", expect=200).get_data(as_text=True)
         assert 'data-testid="reopened-note"' in page
         form = {"employment_status": "employed", "employer": "青山机械制造有限公司", "party_participated": "0"}
+        form["declaration"] = "1"  # issue 11: a submission is declared again at the counter, never carried over
         portal.post(f"/registration/onsite/{veteran.id}", data={**form, "action": "submit"}, expect=302)
     db.session.expire_all()
     reg = db.session.get(Registration, reg.id)

@@ -58,7 +58,8 @@ def test_mixed_sheet_imports_exactly_the_good_rows(world, enqueued):
     assert enqueued == [("veterans.import_sheet", (job.id,))]
     importer.run_import(job.id)
     db.session.refresh(job)
-    assert job.status == "done" and job.content is None
+    assert job.status == "done" and job.content is not None  # the upload replaced by the sealed rejected rows
+    assert b"PK" not in job.content[:4] and existing.id_number.encode() not in job.content
     assert (job.processed_rows, job.imported_rows) == (11, 2)
     assert _count() == before + 2
     reasons = {r["row"]: r["reason"] for r in job.rejections}

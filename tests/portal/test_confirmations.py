@@ -1,0 +1,228 @@
+"""confirm slice (issue 11): every POST the portal offers either asks first (data-confirm-* read by static/confirm.js)
+or is on the allow-list below, with the reason it needs no confirmation.
+
+Enforced from the route map and the rendered pages: a new POST route fails test_every_post_route_is_classified until
+it is put in CONFIRMED or NO_CONFIRMATION, and every page of the authorization matrix is rendered for each staff role
+of a fixture world and each of its POST forms is checked. A confirmed form names its object: the dialog text is
+rendered by the server from the object's display name.
+"""
+
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from flask import render_template_string
+from sqlalchemy import select
+
+from tests.authz.cells import STAFF
+from tests.authz.test_matrix import MATRIX
+from tests.factories import add_objects, add_veteran_accounts, create_staff
+from tests.helpers import PortalClient
+
+# POST endpoints whose action cannot be undone (or reaches other people): the form, or every one of its submit
+# buttons, carries data-confirm-title and data-confirm-body.
+CONFIRMED = {
+    "registration.approve": "treatment follows; the veteran is notified",
+    "registration.bulk_approve": "as approve, for every checked row (the dialog states the count)",
+    "registration.return_for_correction": "the veteran is notified",
+    "registration.flag": "the veteran is notified of the talk",
+    "registration.record_talk": "a held or cancelled talk is final",
+    "staff.disable": "ends every session of the account",
+    "staff.enable": "gives the account access again",
+    "staff.reset_password": "the old password stops working",
+    "staff.end_sessions": "logs the person out everywhere",
+    "staff.reset_totp": "the authenticator and recovery codes stop working",
+    "veterans.unbind": "the veteran's mini program is logged out",
+    "veterans.move": "the records move to the new station, the old one loses sight",
+}
+
+# POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
+NO_CONFIRMATION = {
+    "auth.login": "signing in",
+    "auth.verify": "the second login step",
+    "auth.logout": "signing out; sign in again",
+    "auth.enrol": "binding one's own authenticator",
+    "auth.change_password": "one's own password, typed twice; change it again",
+    "auth.large_text": "one's own display preference (大字版); toggle it back",
+    "orgs.create_child": "a form filled in on purpose; the unit can be renamed",
+    "orgs.rename": "a save; rename again",
+    "staff.create": "a form filled in on purpose; the account can be disabled",
+    "staff.set_roles": "a save; set the roles again",
+    "veterans.search": "a search",
+    "veterans.create": "a form filled in on purpose; the record can be edited",
+    "veterans.edit": "a save; edit again",
+    "veterans.reveal": "read-only; the button says the view is audited",
+    "veterans.import_sheet": "an upload filled in on purpose; each row's result is listed and can be corrected",
+    "registration.onsite": "a draft save, or a submission that the reviewer can still return",
+    "registration.windows_admin": "a save; set the deadline again",
+    "travel.record": "a form filled in on purpose; the trip can be corrected or cancelled",
+    "travel.note": "appends a follow-up note",
+}
+
+
+def _post_endpoints(portal_app):
+    return {rule.endpoint for rule in portal_app.url_map.iter_rules() if "POST" in rule.methods}
+
+
+def test_every_post_route_is_classified(portal_app):
+    posts = _post_endpoints(portal_app)
+    unclassified = posts - set(CONFIRMED) - set(NO_CONFIRMATION)
+    assert not unclassified, (
+        f"POST routes neither confirmed nor allow-listed (tests/portal/test_confirmations.py): {sorted(unclassified)}"
+    )
+    assert not set(CONFIRMED) & set(NO_CONFIRMATION)
+    stale = (set(CONFIRMED) | set(NO_CONFIRMATION)) - posts
+    assert not stale, f"entries for POST routes that no longer exist: {sorted(stale)}"
+
+
+class _Forms(HTMLParser):
+    """Every <form> of a page with its attributes and its submit buttons' attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self._open = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._open = {"attrs": attrs, "submits": []}
+            self.forms.append(self._open)
+        elif self._open is not None and (
+            (tag == "button" and attrs.get("type", "submit") == "submit")
+            or (tag == "input" and attrs.get("type") in ("submit", "image"))
+        ):
+            self._open["submits"].append(attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._open = None
+
+
+def post_forms(html):
+    parser = _Forms()
+    parser.feed(html)
+    return [f for f in parser.forms if f["attrs"].get("method", "get").lower() == "post"]
+
+
+def _asks(attrs):
+    return bool(attrs.get("data-confirm-title", "").strip() and attrs.get("data-confirm-body", "").strip())
+
+
+def is_confirmed(form):
+    """The form asks, or each of its submit buttons does (a button's attributes win over the form's)."""
+    return _asks(form["attrs"]) or bool(form["submits"]) and all(_asks(s) for s in form["submits"])
+
+
+def _endpoint(portal_app, form, page_url):
+    action = form["attrs"].get("action") or page_url
+    path = urlsplit(action).path
+    adapter = portal_app.url_map.bind("localhost")
+    return adapter.match(path, method="POST")[0]
+
+
+def _world_pages(world, api_app):
+    """(principal, url) of every HTML page of the authorization matrix each staff role may open, on a world where
+    each confirmed action is on offer: a submission with a scheduled talk, a bound veteran, a disabled account."""
+    add_objects(world)
+    add_veteran_accounts(world, api_app)
+    disabled = create_staff(unit=world.x1, roles=("station_staff",), active=False)
+    pages = [("security_admin", f"/staff/{disabled.id}")]
+    for (app_name, _endpoint_name, method), cell in MATRIX.items():
+        if app_name != "portal" or method != "GET":
+            continue
+        url = cell.url(world) if callable(cell.url) else cell.url
+        pages += [(principal, url) for principal in cell.allowed if principal in STAFF]
+    return pages
+
+
+def test_every_post_form_on_every_page_asks_or_is_allowed(world, portal_app, api_app):
+    offered, problems = set(), []
+    clients = {}
+    for principal, url in _world_pages(world, api_app):
+        if principal not in clients:
+            clients[principal] = PortalClient(portal_app)
+            clients[principal].login(getattr(world, principal))
+        response = clients[principal].get(url)
+        if response.status_code >= 500:
+            problems.append(f"{url} ({principal}): {response.status_code}, its forms could not be checked")
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        for form in post_forms(response.get_data(as_text=True)):
+            endpoint = _endpoint(portal_app, form, url)
+            offered.add(endpoint)
+            if endpoint in CONFIRMED and not is_confirmed(form):
+                problems.append(f"{url} ({principal}): the form for {endpoint} does not ask for confirmation")
+            elif endpoint not in CONFIRMED and endpoint not in NO_CONFIRMATION:
+                problems.append(f"{url} ({principal}): {endpoint} is neither confirmed nor allow-listed")
+    assert not problems, "\n".join(problems)
+    assert set(CONFIRMED) <= offered, f"confirmed actions no page offered: {sorted(set(CONFIRMED) - offered)}"
+
+
+def _registration_page(world, portal_app):
+    add_objects(world)
+    client = PortalClient(portal_app)
+    client.login(world.staff_x)
+    return client
+
+
+def test_the_dialog_names_the_object_and_the_consequence(world, portal_app):
+    client = _registration_page(world, portal_app)
+    reg = world.registration
+    html = client.get(f"/registration/{reg.id}", expect=200).get_data(as_text=True)
+    approve = next(f for f in post_forms(html) if f["attrs"]["action"].endswith("/approve"))["attrs"]
+    assert approve["data-confirm-body"].startswith(f"确认通过 {reg.veteran.name} 的 {reg.year} 年度确认？")
+    assert "落实相关待遇" in approve["data-confirm-body"]
+    assert approve["data-confirm-ok"] == "确认通过"
+
+    html = client.get(f"/registration/?unit={world.x.id}", expect=200).get_data(as_text=True)
+    bulk = next(f for f in post_forms(html) if f["attrs"]["action"].endswith("/bulk-approve"))["attrs"]
+    assert "{count}" in bulk["data-confirm-body"]  # the count is the checked boxes, counted in the browser
+    assert bulk["data-confirm-count-from"] == "input[name=item]:checked"
+    assert bulk["data-confirm-empty"]
+
+
+def test_the_script_is_served_from_the_portal_without_inline_code(world, portal_app):
+    client = _registration_page(world, portal_app)
+    response = client.get(f"/registration/{world.registration.id}", expect=200)
+    html = response.get_data(as_text=True)
+    assert '<script src="/static/confirm.js"></script>' in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert " onsubmit=" not in html and " onclick=" not in html
+    script = client.get("/static/confirm.js", expect=200)
+    assert "data-confirm-" in script.get_data(as_text=True)
+    script.close()
+
+
+def test_without_javascript_the_action_still_works(world, portal_app):
+    """The confirmation is the browser's; a plain POST (no JavaScript) is judged by the same server rules."""
+    from backend.extensions import db
+    from backend.registration.models import Registration
+
+    client = _registration_page(world, portal_app)
+    reg = world.registration
+    client.post(f"/registration/{reg.id}/approve", data={"version": reg.version_id}, expect=302)
+    assert db.session.scalar(select(Registration.status).where(Registration.id == reg.id)) == "approved"
+
+
+def test_the_macro_escapes_what_it_is_given(portal_app):
+    with portal_app.test_request_context():
+        html = render_template_string(
+            '{% from "macros/confirm.html" import confirm_attrs %}'
+            '<form method="post" {{ confirm_attrs(t, b) }}></form>',
+            t='确认"><script>x</script>',
+            b="<b>张三</b> & {count}",
+        )
+    form = post_forms(html)[0]["attrs"]
+    assert "<script>" not in html and form["data-confirm-title"] == '确认"><script>x</script>'
+    assert form["data-confirm-body"] == "<b>张三</b> & {count}"
+
+
+def test_the_checker_flags_a_form_that_does_not_ask():
+    plain = '<form method="post" action="/x"><button>去</button></form>'
+    asks = 'data-confirm-title="t" data-confirm-body="b"'
+    assert not is_confirmed(post_forms(plain)[0])
+    assert is_confirmed(post_forms(f'<form method="post" {asks}><button>去</button></form>')[0])
+    both = f'<form method="post"><button {asks}>一</button><button {asks}>二</button></form>'
+    assert is_confirmed(post_forms(both)[0])
+    one = f'<form method="post"><button {asks}>一</button><button type="submit">二</button></form>'
+    assert not is_confirmed(post_forms(one)[0])
+    assert not post_forms('<form method="get" action="/x"></form>')

@@ -45,10 +45,12 @@ def login(page, base, username, password=PASSWORD):
     page.goto(f"{base}/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    with page.expect_navigation():  # read the answer only once it has loaded (flaky under load otherwise)
+        page.get_by_role("button", name="登录").click()
     if page.url.endswith("/login/verify"):  # administrators: the second factor
         page.get_by_label("动态口令").fill(_totp_code(username))
-        page.get_by_role("button", name="验证").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="验证").click()
 
 
 def test_create_staff_in_scope_and_refused_outside(live, data, page):

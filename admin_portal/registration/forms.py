@@ -35,6 +35,18 @@ FIELD_OF = {
     "declaration": "declaration",
     "declaration.agreed": "declaration",
 }
+SECTION_OF = {
+    "party_participated": "party_life",
+    "party_notes": "party_life",
+    "organizations": "social_orgs",
+    "trips": "trips_abroad",
+    "rewards": "rewards_punishments",
+    "employment_status": "employment",
+    "employer": "employment",
+    "phone": "contact",
+    "address": "contact",
+    "declaration": "declaration",
+}
 _TRIP_KEY = re.compile(r"^trips_abroad\.trips\.(\d+)(?:\.(destination|from|to))?$")
 
 
@@ -82,6 +94,16 @@ def values_from_form(form):
     rows = [dict(zip(TRIP_FIELDS, cells, strict=True)) for cells in zip_longest(*columns, fillvalue="")]
     values = {name: form.get(name, "") for name in FIELD_OF.values() if name not in ("trips", "declaration")}
     return {**values, "trips": _pad(rows), "declaration": form.get("declaration") == "1"}
+
+
+def kept_values(form, content, only=None):
+    """The values to show again after an error: as posted, except the sections a return did not reopen (their
+    controls are disabled, so not posted), shown from the saved answers."""
+    posted = values_from_form(form)
+    if only is None:
+        return posted
+    saved = values_from_content(content)
+    return {name: posted[name] if SECTION_OF[name] in only else saved[name] for name in saved}
 
 
 def onsite_content(form, *, existing, phone_on_file, submitting, only=None):

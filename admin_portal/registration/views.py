@@ -200,7 +200,7 @@ def onsite(veteran_id):
     phone_on_file = (content.get("contact") or {}).get("phone") or veteran.phone or ""
     if request.method == "POST":
         submitting = request.form.get("action") == "submit"
-        values = forms.values_from_form(request.form)
+        values = forms.kept_values(request.form, content, only=reopened)
         entered, row_of = forms.onsite_content(
             request.form, existing=content, phone_on_file=phone_on_file, submitting=submitting, only=reopened
         )

@@ -7,11 +7,13 @@ row whose object has since left the actor's subtree shows no name.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from backend.audit.models import AuditLog
 from backend.audit.service import ACTION_LABELS
+from backend.db import utcnow
 from backend.extensions import db
 from backend.orgs.scope import scoped
 
@@ -59,8 +61,10 @@ def _label(action):
     return ACTION_LABELS.get(action) or EXTRA_LABELS.get(action) or "其他操作"
 
 
-def recent_activity(*, actor, limit=8):
-    """The newest business events in the actor's subtree that the actor may see, newest first."""
+def recent_activity(*, actor, limit=8, days=30):
+    """The newest business events of the last `days` days in the actor's subtree that the actor may see, newest
+    first. The time bound keeps the read to a recent slice of the log (indexed on occurred_at) however quiet the
+    subtree has been."""
     actions = [a for a, permission in ACTIVITY_ACTIONS.items() if actor.can(permission)]
     if not actions:
         return []
@@ -70,6 +74,7 @@ def recent_activity(*, actor, limit=8):
             AuditLog.org_path.startswith(actor.scope_path, autoescape=True),
             AuditLog.action.in_(actions),
             AuditLog.result == "success",
+            AuditLog.occurred_at >= utcnow() - timedelta(days=days),
         )
         .order_by(AuditLog.id.desc())
         .limit(limit)

@@ -20,6 +20,8 @@ class Veteran(db.Model):
         Index("ix_veteran_unit_id_id", "unit_id", "id"),
         Index("ix_veteran_station_id_id", "station_id", "id"),
         Index("ix_veteran_name", "name"),
+        # Name prefix search (LIKE '张%') on PostgreSQL under any collation.
+        Index("ix_veteran_name_prefix", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -196,6 +196,23 @@ def test_every_error_is_shown_beside_its_field_at_once_with_every_input_kept(cle
     assert re.search(r'id="declaration"[^>]*checked', page)
 
 
+def test_a_returned_registration_keeps_its_locked_sections_on_show_after_an_error(world, clerk, veteran):
+    reg = service.enter_onsite(actor=world.staff_x, veteran_id=veteran.id, content=FULL, submit_now=True)
+    review.return_for_correction(
+        actor=world.staff_x, registration_id=reg.id, expected_version=reg.version_id, reasons={"employment": "请补充"}
+    )
+    form = {"employment_status": "", "employer": "新单位", "declaration": "1", "action": "submit"}  # as a browser posts
+    page = clerk.post(_url(veteran), data=form, expect=422).get_data(as_text=True)
+    assert _errors(page) == {"employment_status": "请选择就业情况"}
+    assert 'value="新单位"' in page  # the reopened section as typed
+    assert 'value="按时参加"' in page and re.search(r'id="pp1"[^>]*checked', page)  # the others as saved, disabled
+    assert page.count('<fieldset class="mb-3" disabled') >= 3
+    clerk.post(_url(veteran), data={**form, "employment_status": "retired"}, expect=302)
+    content = _reg(veteran).content
+    assert content["employment"] == {"status": "retired", "employer": "新单位"}
+    assert content["party_life"] == FULL["party_life"] and content["contact"] == FULL["contact"]
+
+
 # --- submitted or approved: read-only, refused in Chinese ---
 
 

@@ -215,6 +215,7 @@ def test_recent_activity_shows_names_not_logins(portal_app, world, monkeypatch):
     assert f'href="/registration/{mine.id}"' in activity
     assert world.staff_x.username not in activity and "registration.approved" not in activity
     assert theirs.veteran.name not in activity and world.staff_y.full_name not in activity
+    assert "登录" not in activity, "logins and other security events stay in the audit log"
 
 
 def test_chart_json_is_scoped(portal_app, world):

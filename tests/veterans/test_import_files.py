@@ -18,6 +18,7 @@ from tests.helpers import portal_as
 from tests.veterans.test_import import HEADER, sheet_bytes
 
 TEMPLATE_HEADER = [*HEADER, "错误原因"]
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture(autouse=True)
@@ -137,12 +138,12 @@ def test_progress_endpoint_reports_progress(portal_app, world):
     with transaction():
         job.status, job.total_rows, job.processed_rows = "running", 1000, 500
     client = portal_as(portal_app, world.staff_x)
-    partial = client.get(f"/veterans/import/{job.id}", headers={"HX-Request": "true"}, expect=200).get_data(as_text=True)
+    partial = client.get(f"/veterans/import/{job.id}", headers=HTMX, expect=200).get_data(as_text=True)
     assert 'value="50"' in partial and "500 / 1000" in partial and 'hx-trigger="every 1s"' in partial
     assert "<html" not in partial
     with transaction():
         job.status, job.processed_rows, job.finished_at = "done", 1000, utcnow()
-    partial = client.get(f"/veterans/import/{job.id}", headers={"HX-Request": "true"}, expect=200).get_data(as_text=True)
+    partial = client.get(f"/veterans/import/{job.id}", headers=HTMX, expect=200).get_data(as_text=True)
     assert 'value="100"' in partial and "hx-trigger" not in partial and "导入完成" in partial
 
 
@@ -216,3 +217,15 @@ def test_without_a_broker_the_job_runs_in_a_thread_after_the_request_returns(por
     job = db.session.get(ImportJob, job.id)
     assert (job.status, job.imported_rows, len(job.rejections)) == ("done", 1, 1)
     assert "hx-trigger" not in client.get(f"/veterans/import/{job.id}", expect=200).get_data(as_text=True)
+
+
+def test_the_purge_is_a_beat_task(app, world):
+    from backend.veterans import tasks
+
+    job = _import(world.staff_x, sheet_bytes([["乙", "1", None, None, world.x1.name, None, None, None, None]]))
+    with transaction():
+        job.finished_at = utcnow() - timedelta(hours=25)
+    tasks.purge_import_files.run()  # the task body, in the test transaction (not a fresh app context)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job.id).content is None
+    assert "veterans.purge_import_files" in {e["task"] for e in app.config["CELERY_BEAT_SCHEDULE"].values()}

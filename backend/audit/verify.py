@@ -156,7 +156,8 @@ def _check_checkpoints(report, path, chunk_size=1000):
         # Every seal run that sealed rows writes a checkpoint: none at all means the sink lost or removed them.
         report.add(
             "checkpoint_missing",
-            f"已封存 {report.sealed_rows} 条记录，但检查点文件不存在或为空：检查点可能被删除，无法确认最新记录未被删除。",
+            f"已封存 {report.sealed_rows} 条记录，但检查点文件不存在或为空："
+            "检查点可能被删除，无法确认最新记录未被删除。",
         )
 
 

@@ -108,6 +108,7 @@ def test_counts_match_the_lists_they_link_to(portal_app, work):
     client = portal_as(portal_app, work.staff_x)
     page = client.get("/", expect=200).get_data(as_text=True)
     values, links = _values(page), _links(page)
+    assert "/static/workbench.css" in page
     assert values["waiting"] == "3" and values["returned"] == "1" and values["talks"] == "1"
     assert values["trips_overdue"] == "1"
     assert values["oldest"] == "20 天"
@@ -240,6 +241,7 @@ def test_charts_sit_beside_their_tables(portal_app, world):
     for page, table in ((figures, "figures"), (coverage, "coverage-table")):
         assert 'aria-hidden="true"' in page.split('data-testid="figures-chart"', 1)[1].split(">", 1)[0]
         assert f'data-testid="{table}"' in page and "vendor/echarts/echarts-5.6.0.min.js" in page
+        assert "/static/workbench.css" in page
 
 
 def test_empty_figures_show_a_reason_not_zero(portal_app, world):

@@ -187,6 +187,11 @@ def _add_registration_objects(w):
 
 def _add_trip(w, year):
     """A planned trip of veteran A leaving today (CST), with A's consent."""
+    w.objects["trip"] = create_trip(w.veteran)
+
+
+def create_trip(veteran, *, status="planned", **content):
+    """A trip of `veteran` with their separate consent; content defaults to Japan, leaving today (CST) for 5 days."""
     from datetime import timedelta
 
     from backend.registration.windows import today_cst
@@ -194,29 +199,29 @@ def _add_trip(w, year):
     from backend.travel.service import NOTICE_VERSION
 
     today = today_cst()
+    sealed = {
+        "destination": "JP",
+        "purpose": "tourism",
+        "purpose_note": "",
+        "planned_departure": today,
+        "planned_return": today + timedelta(days=5),
+        **content,
+    }
     with transaction():
-        consent = TravelConsent(veteran_id=w.veteran.id, notice_version=NOTICE_VERSION, channel="online")
+        consent = TravelConsent(veteran_id=veteran.id, notice_version=NOTICE_VERSION, channel="online")
         db.session.add(consent)
         db.session.flush()
         trip = Trip(
-            veteran_id=w.veteran.id,
-            unit_id=w.veteran.unit_id,
+            veteran_id=veteran.id,
+            unit_id=veteran.unit_id,
             consent_id=consent.id,
-            status="planned",
+            status=status,
             document_type="passport",
             channel="online",
         )
-        trip.seal(
-            {
-                "destination": "JP",
-                "purpose": "tourism",
-                "purpose_note": "",
-                "planned_departure": today,
-                "planned_return": today + timedelta(days=5),
-            }
-        )
+        trip.seal(sealed)
         db.session.add(trip)
-    w.objects["trip"] = trip
+    return trip
 
 
 _ID_SEQ = itertools.count(1)

@@ -8,31 +8,17 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import dispose_engines, make_config, migrate_database
-from tests.conftest import test_database_url as database_url
+from tests.conftest import dispose_engines, own_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
 def idem_api():
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
+    """An API app on a database of its own. No RATELIMIT_ENABLED=False: the limiter is shared by every API app."""
     from miniprogram_api import create_app
 
-    parsed = make_url(database_url())
-    name = f"{parsed.database}_idem"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = parsed.set(database=name).render_as_string(hide_password=False)
-    app_url = migrate_database(url) or url
-    # No RATELIMIT_ENABLED=False here: the limiter is one object shared by every API app, and init_app would switch
-    # it off for the rest of the run. Writes carry no limit anyway.
-    app = create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 12, "max_overflow": 4}))
+    app = own_database("idem", create_app, pool_size=12, max_overflow=4)
     yield app
     dispose_engines(app)
 

@@ -187,22 +187,10 @@ def test_refresh_answers_the_access_token_lifetime(api_app, tokens):
 @pytest.fixture(scope="module")
 def race_api():
     """An API app on a database of its own (real commits on separate connections), PostgreSQL only."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from miniprogram_api import create_app
-    from tests.conftest import dispose_engines, make_config, migrate_database
-    from tests.conftest import test_database_url as database_url
+    from tests.conftest import dispose_engines, own_database
 
-    parsed = make_url(database_url())
-    name = f"{parsed.database}_token_race"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    app_url = migrate_database(parsed.set(database=name).render_as_string(hide_password=False))
-    app = create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "hide_parameters": True}))
+    app = own_database("token_race", create_app, pool_size=6)
     yield app
     dispose_engines(app)
 

@@ -4,17 +4,14 @@ formula), and no module writes a spreadsheet except through backend/exports.py."
 import ast
 import io
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
-from backend.db import transaction
 from backend.exports import FORMULA_TRIGGERS, escape_cell, workbook_bytes
-from backend.extensions import db
-from tests.factories import create_unit, create_veteran
+from tests.factories import create_trip, create_unit, create_veteran
 from tests.helpers import portal_as
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,33 +68,7 @@ def test_registration_figures_export_escapes_unit_names(portal_app, world):
 
 
 def _trip(veteran):
-    from backend.registration.windows import today_cst
-    from backend.travel.models import TravelConsent, Trip
-    from backend.travel.service import NOTICE_VERSION
-
-    today = today_cst()
-    with transaction():
-        consent = TravelConsent(veteran_id=veteran.id, notice_version=NOTICE_VERSION, channel="online")
-        db.session.add(consent)
-        db.session.flush()
-        trip = Trip(
-            veteran_id=veteran.id,
-            unit_id=veteran.unit_id,
-            consent_id=consent.id,
-            status="planned",
-            document_type="passport",
-            channel="online",
-        )
-        trip.seal(
-            {
-                "destination": "JP",
-                "purpose": "tourism",
-                "purpose_note": HOSTILE[4],
-                "planned_departure": today,
-                "planned_return": today + timedelta(days=5),
-            }
-        )
-        db.session.add(trip)
+    create_trip(veteran, purpose_note=HOSTILE[4])
 
 
 def test_travel_export_escapes_veteran_and_station_names(portal_app, world):

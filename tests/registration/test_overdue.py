@@ -15,7 +15,7 @@ from backend.orgs.scope import OrgUnitNotFound
 from backend.registration import jobs, review, service, windows
 from backend.registration.models import Registration, RegistrationEvent, RegistrationWindow
 from tests.api.helpers import bound_client
-from tests.factories import create_staff, create_unit, create_veteran
+from tests.factories import create_staff, create_trip, create_unit, create_veteran
 from tests.helpers import portal_as
 from tests.registration.helpers import FULL, account_for
 
@@ -40,33 +40,14 @@ def _approved_last_year(veteran):
 
 
 def _reported_trip(veteran):
-    from backend.travel.models import TravelConsent, Trip
-    from backend.travel.service import NOTICE_VERSION
-
-    with transaction():
-        consent = TravelConsent(veteran_id=veteran.id, notice_version=NOTICE_VERSION, channel="online")
-        db.session.add(consent)
-        db.session.flush()
-        trip = Trip(
-            veteran_id=veteran.id,
-            unit_id=veteran.unit_id,
-            consent_id=consent.id,
-            status="returned",
-            document_type="passport",
-            channel="online",
-        )
-        trip.seal(
-            {
-                "destination": "JP",
-                "purpose": "tourism",
-                "purpose_note": "",
-                "planned_departure": date(2026, 7, 1),
-                "planned_return": date(2026, 7, 9),
-                "departed_on": date(2026, 7, 1),
-                "returned_on": date(2026, 7, 9),
-            }
-        )
-        db.session.add(trip)
+    create_trip(
+        veteran,
+        status="returned",
+        planned_departure=date(2026, 7, 1),
+        planned_return=date(2026, 7, 9),
+        departed_on=date(2026, 7, 1),
+        returned_on=date(2026, 7, 9),
+    )
 
 
 @pytest.fixture

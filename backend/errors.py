@@ -52,6 +52,18 @@ class RuleViolation(AppError):
     message = "当前状态不允许此操作"
 
 
+class MalformedRequest(AppError):
+    status = 400
+    code = "request.malformed"
+    message = "请求格式有误"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "request.unsupported_media_type"
+    message = "请以 JSON 格式提交"
+
+
 class RateLimited(AppError):
     status = 429
     code = "request.rate_limited"

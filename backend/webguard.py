@@ -14,7 +14,7 @@ import re
 
 from flask import current_app, request
 
-from backend.errors import AppError, ValidationFailed
+from backend.errors import MalformedRequest, ValidationFailed
 
 MAX_JSON_DEPTH = 32
 INT64 = 2**63
@@ -27,18 +27,6 @@ RANGE_MESSAGE = "数值超出范围"
 _JSON_STRINGS = re.compile(rb'"[^"\\]*(?:\\.?[^"\\]*)*(?:"|\Z)', re.S)
 _NOT_BRACKETS = re.compile(rb"[^\[\]{}]")
 _OPENERS = frozenset(b"[{")
-
-
-class MalformedRequest(AppError):
-    status = 400
-    code = "request.malformed"
-    message = "请求格式有误"
-
-
-class UnsupportedMediaType(AppError):
-    status = 415
-    code = "request.unsupported_media_type"
-    message = "请以 JSON 格式提交"
 
 
 def json_too_deep(raw, limit=MAX_JSON_DEPTH):

@@ -3,7 +3,7 @@
 
 from flask import current_app, request
 
-from backend.webguard import UnsupportedMediaType
+from backend.errors import UnsupportedMediaType
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 

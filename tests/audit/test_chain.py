@@ -11,24 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from backend.audit import chain, checkpoints, service
+from backend.audit import chain, checkpoints
 from backend.audit.models import AuditLog, AuditSeal
 from backend.audit.verify import verify
 from backend.db import transaction, utcnow
 from backend.extensions import db
-
-
-@pytest.fixture
-def sink(tmp_path, monkeypatch, app, portal_app):
-    path = tmp_path / "audit-checkpoints.log"
-    for flask_app in (app, portal_app):
-        monkeypatch.setitem(flask_app.config, "AUDIT_CHECKPOINT_FILE", str(path))
-    return path
-
-
-def _log(count, world):
-    for i in range(count):
-        service.record_now(actor=world.staff_x, action="staff.login", object_id=i)
+from tests.audit.conftest import log_rows
 
 
 def _seals():
@@ -67,7 +55,7 @@ def _unkeyed(prev, seq, row):
 
 
 def test_sealer_chains_in_id_order_and_is_idempotent(world, sink):
-    _log(10, world)
+    log_rows(10, world)
     first = chain.seal_pending(batch=3)
     assert first.sealed == 10 and first.head.seq == 10 and not first.busy
     ids = db.session.scalars(select(AuditLog.id).order_by(AuditLog.id)).all()
@@ -80,7 +68,7 @@ def test_sealer_chains_in_id_order_and_is_idempotent(world, sink):
 
 
 def test_rows_committed_out_of_id_order_get_later_positions(world, sink):
-    _log(3, world)
+    log_rows(3, world)
     chain.seal_pending()
     top = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()))
 
@@ -99,7 +87,7 @@ def test_rows_committed_out_of_id_order_get_later_positions(world, sink):
 
 
 def test_a_straggler_older_than_the_lookback_waits_for_a_full_run(world, sink):
-    _log(2, world)
+    log_rows(2, world)
     top = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()))
 
     def insert(row_id, **fields):
@@ -119,7 +107,7 @@ def test_a_straggler_older_than_the_lookback_waits_for_a_full_run(world, sink):
 def test_a_row_committed_just_before_a_long_sealer_outage_is_still_sealed(world, sink):
     from freezegun import freeze_time
 
-    _log(2, world)
+    log_rows(2, world)
     top = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()))
     with freeze_time(utcnow()) as clock:
         with transaction():
@@ -135,7 +123,7 @@ def test_a_row_committed_just_before_a_long_sealer_outage_is_still_sealed(world,
 
 
 def test_a_modified_row_is_found(world, sink, as_owner):
-    _log(20, world)
+    log_rows(20, world)
     chain.seal_pending()
     target = _seals()[7]
     with as_owner():
@@ -147,7 +135,7 @@ def test_a_modified_row_is_found(world, sink, as_owner):
 
 
 def test_an_inserted_row_is_found(world, sink, as_owner):
-    _log(10, world)
+    log_rows(10, world)
     chain.seal_pending()
     forged_id = _seals()[-1].row_id + 100
     with as_owner():
@@ -169,7 +157,7 @@ def test_an_inserted_row_is_found(world, sink, as_owner):
 
 
 def test_a_deleted_middle_row_is_found(world, sink, as_owner):
-    _log(10, world)
+    log_rows(10, world)
     chain.seal_pending()
     victim = _seals()[4]
     with as_owner():
@@ -181,7 +169,7 @@ def test_a_deleted_middle_row_is_found(world, sink, as_owner):
 
 
 def test_deleted_newest_rows_are_found_only_through_the_checkpoint(world, sink, as_owner, monkeypatch, app):
-    _log(10, world)
+    log_rows(10, world)
     chain.seal_pending()
     with as_owner():
         _bypass_guards()
@@ -194,14 +182,14 @@ def test_deleted_newest_rows_are_found_only_through_the_checkpoint(world, sink, 
     monkeypatch.setitem(app.config, "AUDIT_CHECKPOINT_FILE", None)
     assert verify().ok  # the chain alone cannot see a cut tail: that is what the checkpoints are for
     monkeypatch.setitem(app.config, "AUDIT_CHECKPOINT_FILE", str(sink))
-    _log(5, world)  # the log grows again past the old head: the old checkpoint still disagrees
+    log_rows(5, world)  # the log grows again past the old head: the old checkpoint still disagrees
     chain.seal_pending()
     assert [(p.kind, p.seq) for p in verify().problems] == [("checkpoint", 10)]
 
 
 def test_a_removed_checkpoint_file_is_reported(world, sink):
     """Deleting the newest rows and the whole checkpoint file must not pass as an untouched log."""
-    _log(3, world)
+    log_rows(3, world)
     chain.seal_pending()
     assert verify().ok
     sink.unlink()
@@ -209,7 +197,7 @@ def test_a_removed_checkpoint_file_is_reported(world, sink):
 
 
 def test_a_rewrite_with_recomputed_unkeyed_hashes_is_found(world, sink, as_owner):
-    _log(10, world)
+    log_rows(10, world)
     chain.seal_pending()
     with as_owner():
         _bypass_guards()
@@ -223,7 +211,7 @@ def test_a_rewrite_with_recomputed_unkeyed_hashes_is_found(world, sink, as_owner
 
 
 def test_a_forged_checkpoint_line_is_reported(world, sink):
-    _log(2, world)
+    log_rows(2, world)
     chain.seal_pending()
     forged = checkpoints.make(chain.Head(seq=50, chain_hash="f" * 64, row_id=1))
     forged["sig"] = "0" * 64
@@ -240,7 +228,7 @@ def test_checkpoints_go_to_syslog_and_an_export_verifies(world, monkeypatch, app
     receiver.settimeout(5)
     try:
         monkeypatch.setitem(app.config, "AUDIT_CHECKPOINT_SYSLOG", f"127.0.0.1:{receiver.getsockname()[1]}")
-        _log(3, world)
+        log_rows(3, world)
         result = chain.seal_pending()
         message = receiver.recv(4096).decode()
     finally:
@@ -254,14 +242,14 @@ def test_checkpoints_go_to_syslog_and_an_export_verifies(world, monkeypatch, app
 
 
 def test_sealer_refuses_to_run_without_a_key(world, monkeypatch, app):
-    _log(1, world)
+    log_rows(1, world)
     monkeypatch.setitem(app.config, "AUDIT_CHAIN_KEY", None)
     with pytest.raises(RuntimeError, match="AUDIT_CHAIN_KEY"):
         chain.seal_pending()
 
 
 def test_a_different_key_fails_every_row(world, monkeypatch, app):
-    _log(3, world)
+    log_rows(3, world)
     chain.seal_pending()
     monkeypatch.setitem(app.config, "AUDIT_CHAIN_KEY", "another-key-" + "0" * 30)
     assert [p.seq for p in verify().problems] == [1, 2, 3]

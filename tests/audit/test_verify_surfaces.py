@@ -1,30 +1,17 @@
 """Where the chain is sealed and verified: the auditor's page, the CLI and the beat task."""
 
-import pytest
 from sqlalchemy import select, text
 
-from backend.audit import chain, service
+from backend.audit import chain
 from backend.audit.models import AuditSeal
 from backend.extensions import db
 from config.settings import Base
+from tests.audit.conftest import log_rows
 from tests.helpers import portal_as
 
 
-@pytest.fixture
-def sink(tmp_path, monkeypatch, app, portal_app):
-    path = tmp_path / "audit-checkpoints.log"
-    for flask_app in (app, portal_app):
-        monkeypatch.setitem(flask_app.config, "AUDIT_CHECKPOINT_FILE", str(path))
-    return path
-
-
-def _log(count, world):
-    for i in range(count):
-        service.record_now(actor=world.staff_x, action="staff.login", object_id=i)
-
-
 def test_verify_page_states_what_it_checked_and_up_to_when(portal_app, world, sink):
-    _log(5, world)
+    log_rows(5, world)
     head = chain.seal_pending().head.seq
     client = portal_as(portal_app, world.auditor)  # its login rows stay unsealed: no beat in tests
     page = client.get("/audit/verify", expect=200).get_data(as_text=True)
@@ -35,7 +22,7 @@ def test_verify_page_states_what_it_checked_and_up_to_when(portal_app, world, si
 
 
 def test_verify_page_reports_tampering(portal_app, world, sink, as_owner):
-    _log(3, world)
+    log_rows(3, world)
     chain.seal_pending()
     row_id = db.session.scalar(select(AuditSeal.row_id).where(AuditSeal.seq == 2))
     with as_owner():
@@ -54,7 +41,7 @@ def test_verify_page_without_a_checkpoint_sink_says_truncation_is_unchecked(port
 
 
 def test_verify_page_seals_first_in_the_embedded_eager_mode(portal_app, world, sink, monkeypatch):
-    _log(2, world)
+    log_rows(2, world)
     client = portal_as(portal_app, world.auditor)
     monkeypatch.setitem(portal_app.extensions["celery"].conf, "task_always_eager", True)
     page = client.get("/audit/verify", expect=200).get_data(as_text=True)
@@ -62,7 +49,7 @@ def test_verify_page_seals_first_in_the_embedded_eager_mode(portal_app, world, s
 
 
 def test_cli_seals_and_verifies(app, world, sink, as_owner):
-    _log(3, world)
+    log_rows(3, world)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit-seal"])
     assert result.exit_code == 0 and "sealed: 3, head: 3" in result.output
@@ -82,7 +69,7 @@ def test_cli_seals_and_verifies(app, world, sink, as_owner):
 def test_the_beat_task_seals(world, sink):
     from backend.audit import tasks
 
-    _log(2, world)
+    log_rows(2, world)
     assert tasks.seal.run() == {"sealed": 2, "head": 2, "busy": False}
     assert Base.CELERY_BEAT_SCHEDULE["audit-seal"]["task"] == "audit.seal"
     assert "backend.audit.tasks" in Base.CELERY_TASK_MODULES

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test lint install clean-db
+.PHONY: run test lint install clean-db bench
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# bench slice (issue 12): every ratio of issue 12 against a database filled by bench/seed.py (README "Benchmarks").
+BENCH_DATABASE_URL ?= postgresql+psycopg://veterans_app@127.0.0.1:5432/veterans_bench
+bench: $(STAMP)
+	APP_ENV=development $(BIN)/python bench/run.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

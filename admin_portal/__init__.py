@@ -23,6 +23,7 @@ def register_blueprints(app):
     """Every blueprint, listed explicitly, each with its auth choice."""
     from admin_portal.audit.views import bp as audit_bp
     from admin_portal.auth.views import bp as auth_bp
+    from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
     from admin_portal.orgs.views import bp as orgs_bp
@@ -42,6 +43,7 @@ def register_blueprints(app):
         (veterans_bp, "/veterans", requires_staff_login),
         (registration_bp, "/registration", requires_staff_login),
         (travel_bp, "/travel", requires_staff_login),
+        (exports_bp, "/exports", requires_staff_login),  # exports slice (issue 12): one's own export jobs
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

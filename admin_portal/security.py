@@ -27,6 +27,7 @@ NAV = [
     ("registration.figures", "确认进度", "registration.view"),
     ("registration.windows_admin", "办理时间", "registration.windows"),
     ("audit.index", "审计日志", "audit.view"),
+    ("exports.index", "我的导出", None),  # exports slice (issue 12): one's own export jobs
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.

@@ -26,6 +26,9 @@ def init_app(app):
             f"registrations overdue: {jobs.mark_overdue()}, reminders sent: {jobs.send_reminders()}, "
             f"trips overdue: {travel_jobs.mark_overdue()}"
         )
+        from backend.figures.rollup import rollup  # aggregates slice (issue 12)
+
+        click.echo(f"figures rolled up: {rollup()} rows")
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
@@ -56,6 +59,9 @@ def init_app(app):
             from backend.audit.chain import seal_pending  # auditchain slice: no beat here; the verify page seals too
 
             seal_pending()
+            from backend.figures.rollup import rollup  # aggregates slice: the figures pages read the rollup
+
+            rollup()
         click.echo(f"\n  管理端 (portal):  {base}/")
         click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()

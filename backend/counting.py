@@ -13,12 +13,27 @@ DEFAULT_CAP = 1000
 class CappedCount:
     value: int
     cap: int
+    # aggregates slice (issue 12): beyond the cap, a rolled-up total (backend/figures) and when it was counted
+    estimate: int | None = None
+    as_of: object = None
 
     @property
     def capped(self):
         return self.value > self.cap
 
+    @property
+    def estimated(self):
+        return self.capped and self.estimate is not None and self.estimate > self.cap
+
+    @property
+    def as_of_text(self):
+        from backend.figures.service import as_of_text
+
+        return as_of_text(self.as_of) if self.estimated else None
+
     def __str__(self):
+        if self.estimated:
+            return f"约 {self.estimate:,}"
         return f"{self.cap}+" if self.capped else str(self.value)
 
 

@@ -1,10 +1,13 @@
 """The unit of work: transaction(), after_commit(), portable column types."""
 
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from backend.extensions import db
@@ -54,6 +57,57 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 def _sqlite_on_begin(conn):
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
+
+
+def install_idle_ping(engine, idle_seconds):
+    """Check a pooled connection at checkout only when it sat idle in the pool longer than `idle_seconds`.
+
+    Replaces pool_pre_ping, which costs a round trip on every checkout. A connection that fails the ping is
+    discarded and the pool hands out another (a fresh one is not pinged: it has just connected). A hot connection
+    killed server-side is not caught here: its statement fails once and SQLAlchemy invalidates the pool, so the
+    next checkout reconnects; pool_recycle bounds how old a connection gets.
+    """
+    if idle_seconds is None or idle_seconds < 0:
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(dbapi_connection, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping's SELECT opened a transaction on a non-autocommit driver
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError() from error  # the pool invalidates it and checks out another
+            raise
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_write(state):
+    """A bulk UPDATE/DELETE (or textual SQL) may change rows the session holds without it knowing."""
+    if state.is_update or state.is_delete or not (state.is_select or state.is_insert):
+        state.session.info["bulk_write"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _expire_after_bulk_write(session):
+    """The session keeps objects after commit (expire_on_commit=False, backend/extensions.py) except after a bulk
+    write in the transaction: then everything is expired, as expire_on_commit would, so nothing stale is read."""
+    if session.info.pop("bulk_write", False):
+        session.expire_all()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_bulk_write(session):
+    session.info.pop("bulk_write", None)
 
 
 def _state():

@@ -100,6 +100,9 @@ def load_demo():
         lines.append(
             f"veteran     {veteran.name} / {veteran.id_number} / {veteran.phone}  (bind a WeChat account with these)"
         )
+    from backend.figures.rollup import rollup  # aggregates slice (issue 12): figures show at once after the load
+
+    rollup()
     path = logins_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -148,4 +148,6 @@ CODES = {
     "travel.invalid_state": 409,
     # issue 10, files slice: the upload malware scanner could not answer (fail closed)
     "files.scan_unavailable": 503,
+    # exports slice (issue 12): someone else's export, out of scope, expired or not finished: one answer
+    "exports.not_found": 404,
 }

@@ -16,11 +16,24 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
+class _SQLAlchemy(SQLAlchemy):
+    def _make_engine(self, bind_key, options, app):
+        """Every engine gets the idle-only connection check (backend/db.py) instead of pool_pre_ping."""
+        from backend.db import install_idle_ping
+
+        engine = super()._make_engine(bind_key, options, app)
+        install_idle_ping(engine, app.config.get("DB_PING_IDLE_SECONDS"))
+        return engine
+
+
 # join_transaction_mode lets the test suite wrap each test in an outer transaction on one connection:
 # a service's commit() then releases a savepoint instead of ending the test's transaction.
-db = SQLAlchemy(
+# expire_on_commit=False: a committed object keeps its values, so answering after a commit re-reads nothing
+# (lean slice, issue 12). Code that needs the database's view after a commit reloads explicitly.
+db = _SQLAlchemy(
     metadata=MetaData(naming_convention=NAMING),
-    session_options={"join_transaction_mode": "create_savepoint"},
+    session_options={"join_transaction_mode": "create_savepoint", "expire_on_commit": False},
 )
 migrate = Migrate()
 jwt = JWTManager()

@@ -1,4 +1,4 @@
-"""Celery entry point: `celery -A backend.worker worker -Q default,notify,imports` (and `beat` once).
+"""Celery entry point: `celery -A backend.worker worker -Q default,notify,imports,exports` (and `beat` once).
 
 Needs APP_ENV chosen explicitly: without it this module refuses to load (a worker must never fall back to the
 development configuration).

@@ -94,10 +94,11 @@ class QueueNames:
     DEFAULT = "default"
     NOTIFY = "notify"
     IMPORTS = "imports"
+    EXPORTS = "exports"  # exports slice (issue 12): long export jobs never hold up the other queues
 
     @classmethod
     def all(cls):
-        return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS]
+        return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
 class Base:
@@ -112,7 +113,10 @@ class Base:
 
     SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
     # hide_parameters: a database error (or SQL logging) never prints the bound values: names, addresses, hashes.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # lean slice (issue 12): no pool_pre_ping (a round trip on every checkout). backend/db.py pings only a connection
+    # idle longer than DB_PING_IDLE_SECONDS; pool_recycle replaces connections older than that many seconds.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": env_int("DB_POOL_RECYCLE_SECONDS", 1800), "hide_parameters": True}
+    DB_PING_IDLE_SECONDS = env_int("DB_PING_IDLE_SECONDS", 30)
     # dbroles slice: migrations run as the owner (MIGRATION_DATABASE_URL; unset = DATABASE_URL, e.g. SQLite), the web
     # and workers as an app role that owns nothing. APP_DATABASE_ROLE names the role `flask db upgrade` grants to
     # (default: the user in DATABASE_URL when it differs from the owner). See backend/dbroles.py.
@@ -138,6 +142,10 @@ class Base:
         "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
         # import slice (issue 11): rejected-rows files of import jobs ended more than 24 hours ago
         "veterans-purge-import-files": {"task": "veterans.purge_import_files", "schedule": 3600.0},
+        # aggregates slice (issue 12): per-unit figures rolled up into unit_stat; pages show the as-of time
+        "figures-rollup": {"task": "figures.rollup", "schedule": float(env_int("FIGURES_ROLLUP_INTERVAL", 600))},
+        # exports slice (issue 12): export files past their link lifetime, and jobs stuck past the hard limit
+        "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 3600.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -146,9 +154,13 @@ class Base:
         "backend.idempotency.tasks",  # phone slice (issue 10)
         "backend.audit.tasks",  # auditchain slice (issue 10)
         "backend.accounts.tasks",  # tokens slice (issue 10)
+        "backend.figures.tasks",  # aggregates slice (issue 12)
+        "backend.exports.tasks",  # exports slice (issue 12)
     ]
 
     REDIS_URL = env("REDIS_URL")
+    # lean slice (issue 12): how long the phone token check may trust its cached account state (backend/cache.py)
+    PRINCIPAL_CACHE_SECONDS = env_int("PRINCIPAL_CACHE_SECONDS", 60)
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     PORTAL_LOGIN_RATE_LIMIT = env("PORTAL_LOGIN_RATE_LIMIT", "20 per minute")
@@ -201,6 +213,14 @@ class Base:
 
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)  # uploads raise it per request (attachments)
     UPLOAD_DIR = env("UPLOAD_DIR")  # shared storage in production; instance/uploads by default
+    # exports slice (issue 12): export files (shared storage in production, like UPLOAD_DIR; instance/exports by
+    # default), how long a download link lives, rows per sheet (Excel's limit is 1,048,576), and the export task's
+    # own time limits, sized for 1M rows and kept under CELERY_VISIBILITY_TIMEOUT.
+    EXPORT_DIR = env("EXPORT_DIR")
+    EXPORT_LINK_TTL = timedelta(hours=env_int("EXPORT_LINK_TTL_HOURS", 24))
+    EXPORT_SHEET_ROWS = env_int("EXPORT_SHEET_ROWS", 500_000)
+    EXPORT_TASK_SOFT_TIME_LIMIT = env_int("EXPORT_TASK_SOFT_TIME_LIMIT", 1800)
+    EXPORT_TASK_TIME_LIMIT = env_int("EXPORT_TASK_TIME_LIMIT", 2000)
     # issue 10, files slice: uploads are scanned by clamd over this UNIX socket when set (a no-op scanner otherwise)
     CLAMD_SOCKET = env("CLAMD_SOCKET")
     CLAMD_TIMEOUT = float(env("CLAMD_TIMEOUT", "30"))
@@ -228,7 +248,9 @@ class Base:
     }
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
-    BENCHMARK_BASELINES = env_bool("BENCHMARK_BASELINES", False)
+    # bench slice (issue 12): the baseline endpoints of miniprogram_api/bench (bare JSON, one ORM select, the same on
+    # raw psycopg, an authenticated no-op, a no-op Celery publish). Benchmark servers only; never in production.
+    BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
 
     @classmethod
     def validate(cls):
@@ -243,6 +265,10 @@ class Base:
             raise RuntimeError("PII_HMAC_KEY must differ from PII_ENCRYPTION_KEY")
         if cls.TRUSTED_PROXY_COUNT < 0:
             raise RuntimeError("TRUSTED_PROXY_COUNT must be 0 or more")
+        if not cls.EXPORT_TASK_SOFT_TIME_LIMIT < cls.EXPORT_TASK_TIME_LIMIT < cls.CELERY_VISIBILITY_TIMEOUT:
+            raise RuntimeError(  # exports slice (issue 12): a redelivery must not start while the export still runs
+                "EXPORT_TASK_SOFT_TIME_LIMIT < EXPORT_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT is required"
+            )
 
 
 # auditchain slice: the repository's audit chain keys, which production refuses.
@@ -337,6 +363,8 @@ class Production(Base):
             raise RuntimeError(f"Production configuration is missing: {', '.join(missing)}")
         if cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             raise RuntimeError("Production refuses SQLite; set DATABASE_URL to PostgreSQL")
+        if cls.BENCHMARK_ENDPOINTS:  # bench slice (issue 12)
+            raise RuntimeError("Production refuses BENCHMARK_ENDPOINTS: the baselines are for benchmark servers only")
         if cls.RATELIMIT_STORAGE_URI.startswith("memory"):
             raise RuntimeError("Production needs shared rate-limit storage; set RATELIMIT_STORAGE_URI to Redis")
         if "127.0.0.1:8001" in cls.WECHAT_API_BASE or "fake" in cls.WECHAT_API_BASE:

@@ -76,6 +76,9 @@ def create_app(config=None):
     )
     errors.register(app)
     register_blueprints(api)
+    from miniprogram_api.bench.routes import register as register_baselines
+
+    register_baselines(app)  # bench slice (issue 12): only with BENCHMARK_ENDPOINTS, outside the OpenAPI document
     # After register_blueprints: the upload limit must be raised before a form is read.
     install_input_guards(app, body_check=guards.require_declared_body_type)
     app.extensions["smorest_api"] = api

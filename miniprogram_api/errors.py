@@ -4,7 +4,7 @@ import logging
 import re
 
 import marshmallow as ma
-from flask import g, jsonify
+from flask import jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backend import denials
@@ -109,7 +109,9 @@ def envelope(code, message, status, details=None, headers=None):
 
 def handle_app_error(error):
     if denials.denial_of(error) is not None:  # another veteran's record: audited, still answered as not found
-        denials.record_marked(actor=g.get("account"), error=error)
+        from miniprogram_api.security import audit_actor  # security imports this module
+
+        denials.record_marked(actor=audit_actor(), error=error)
     return envelope(error.code, error.message, error.status, error.details)
 
 

@@ -3,17 +3,20 @@ account, with the audience, the token type, the account's token generation and t
 request.
 
 Every login opens a token family (claim `fam`); a refresh token is good for one exchange (backend/accounts/tokens.py)
-and its reuse revokes the family. The veteran bound to the account is looked up on every request, so unbinding,
-logout or a record marked deceased or transferred out takes effect at once.
+and its reuse revokes the family. The account's state (generation, live families, bound veteran and status) is a
+cached Principal (backend/accounts/principal.py) forgotten at every change, so unbinding, logout or a record marked
+deceased or transferred out takes effect at once.
 """
 
 from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 
 from backend import denials
+from backend.accounts import principal as principal_service
 from backend.accounts import service as accounts_service
 from backend.accounts import tokens as tokens_service
-from backend.extensions import jwt
+from backend.accounts.models import WechatAccount
+from backend.extensions import db, jwt
 from miniprogram_api.errors import envelope
 
 
@@ -37,15 +40,21 @@ def issue_tokens(grant):
 
 @jwt.token_in_blocklist_loader
 def _revoked(jwt_header, jwt_payload):
-    account = accounts_service.find_active_account(
-        jwt_payload.get("sub"),
-        jwt_payload.get("gen"),
-        jwt_payload.get("fam"),
-        family_required=jwt_payload.get("type") == "refresh",
-    )
-    if account is None:
+    """Access tokens are checked against the cached Principal (backend/accounts/principal.py: no query when warm);
+    a refresh token, used once per two hours, against the database."""
+    if jwt_payload.get("type") == "refresh":
+        account = accounts_service.find_active_account(
+            jwt_payload.get("sub"), jwt_payload.get("gen"), jwt_payload.get("fam"), family_required=True
+        )
+        if account is None:
+            return True
+        g.account = account
+        g.principal = principal_service.load(account.id)
+        return False
+    found = principal_service.find_active(jwt_payload.get("sub"), jwt_payload.get("gen"), jwt_payload.get("fam"))
+    if found is None:
         return True
-    g.account = account
+    g.principal = found
     return False
 
 
@@ -90,9 +99,9 @@ def requires_account():
 
 
 def requires_veteran():
-    """Auth choice: a valid access token of an account bound to a veteran."""
+    """Auth choice: a valid access token of an account bound to a veteran whose record is active (no query)."""
     verify_jwt_in_request()
-    accounts_service.require_veteran(g.account)
+    accounts_service.require_bound(g.principal)
 
 
 def rotate_refresh_token():
@@ -102,9 +111,31 @@ def rotate_refresh_token():
     return tokens_service.rotate(account=g.account, family_id=claims["fam"], jti=claims["jti"])
 
 
+def current_principal():
+    """The checked account as a read-only Principal: id, token_generation, veteran_id, veteran_status."""
+    return g.principal
+
+
 def current_account():
+    """The ORM account, loaded by primary key on first use in the request (for routes that change it)."""
+    if "account" not in g:
+        g.account = accounts_service.get_account(g.principal.id)
     return g.account
 
 
+def audit_actor():
+    """The ORM account of the checked token for an audit row (its veteran's station is the row's unit), or None."""
+    if "account" in g:
+        return g.account
+    principal = g.get("principal")
+    return None if principal is None else db.session.get(WechatAccount, principal.id)
+
+
+def current_veteran_id():
+    """The bound, active veteran's id, without a query. :raises NotBound, VeteranInactive:"""
+    return accounts_service.require_bound(g.principal)
+
+
 def current_veteran():
-    return accounts_service.require_veteran(g.account)
+    """The bound, active veteran's ORM row, by primary key. :raises NotBound, VeteranInactive:"""
+    return accounts_service.get_bound_veteran(g.principal)

@@ -44,6 +44,7 @@ def make_config(database_url, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "UPLOAD_DIR": os.path.join(_SQLITE_DIR, "uploads"),
+        "EXPORT_DIR": os.path.join(_SQLITE_DIR, "exports"),  # exports slice (issue 12)
         **overrides,
     }
     if "SQLALCHEMY_ENGINE_OPTIONS" in overrides:
@@ -245,6 +246,7 @@ def _db(request, apps):
             for key in list(engines):
                 engines[key] = connection
     _reset_rate_limits(apps)
+    _clear_caches(apps)
     ctx = apps["backend"].app_context()
     ctx.push()
     try:
@@ -292,6 +294,15 @@ def owner_engine(config):
     engine = create_engine(test_database_url(), poolclass=NullPool)
     yield engine
     engine.dispose()
+
+
+def _clear_caches(apps):
+    """lean slice (issue 12): cached account state (backend/cache.py) never outlives the test that made it."""
+    from backend import cache
+
+    for flask_app in apps.values():
+        with flask_app.app_context():
+            cache.clear()
 
 
 def _reset_rate_limits(apps):

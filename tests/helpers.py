@@ -99,3 +99,10 @@ class ApiClient:
 
     def post(self, url, **kwargs):
         return self.call("POST", url, **kwargs)
+
+
+def refresh_figures(years=None):
+    """aggregates slice (issue 12): roll the figures up now, as the scheduled job would (pages read unit_stat)."""
+    from backend.figures.rollup import rollup
+
+    return rollup(years=years)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import url_for
 
 from backend.audit import activity
+from backend.figures import service as figures_service
 from backend.registration import queries as registration_queries
 from backend.registration import windows
 from backend.travel import queries as travel_queries
@@ -84,7 +85,14 @@ def registration_todo(actor):
         template="home/_card_counts.html",
         order=registration_todo.order,
         items=[
-            Item("waiting", "待审核", str(counts["waiting"]), link("waiting"), urgent=counts["waiting"].value > 0),
+            Item(
+                "waiting",
+                "待审核",
+                str(counts["waiting"]),
+                link("waiting"),
+                hint=counts["waiting"].as_of_text,
+                urgent=counts["waiting"].value > 0,
+            ),
             Item(
                 "oldest",
                 "最久已等待",
@@ -93,8 +101,17 @@ def registration_todo(actor):
                 hint=None if oldest is not None else "暂无待审核",
                 urgent=oldest is not None and oldest >= 15,
             ),
-            Item("returned", "退回待补正", str(counts["returned"]), link("returned")),
-            Item("talks", "待约谈", str(counts["talks"]), link("talks"), urgent=counts["talks"].value > 0),
+            Item(
+                "returned", "退回待补正", str(counts["returned"]), link("returned"), hint=counts["returned"].as_of_text
+            ),
+            Item(
+                "talks",
+                "待约谈",
+                str(counts["talks"]),
+                link("talks"),
+                hint=counts["talks"].as_of_text,
+                urgent=counts["talks"].value > 0,
+            ),
         ],
     )
 
@@ -147,7 +164,12 @@ def registration_progress(actor):
         title=f"{year}年度确认进度",
         template="home/_card_chart.html",
         order=registration_progress.order,
-        data={"chart_url": url_for("charts.registration", year=year), "table_url": url_for("registration.figures")},
+        data={
+            "chart_url": url_for("charts.registration", year=year),
+            "table_url": url_for("registration.figures"),
+            # aggregates slice (issue 12): the chart draws the rollup; say when it was counted
+            "as_of_text": figures_service.as_of_text_for(actor.org_unit_id, year),
+        },
     )
 
 

@@ -1,17 +1,19 @@
 """组织机构: browse the tree within scope; system administrators add and rename units."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from admin_portal.forms import apply_error
+from admin_portal.forms import apply_error, parse_id
 from admin_portal.orgs.forms import UnitForm
-from admin_portal.orgs.tree import unit_tree
+from admin_portal.orgs.tree import PAGES, page_link, tree_links, unit_tree
 from admin_portal.security import permission_required
 from backend.errors import RuleViolation, ValidationFailed
 from backend.orgs import service as orgs_service
 from backend.orgs.scope import in_scope
+from backend.orgs.tree import child_nodes
 
 bp = Blueprint("orgs", __name__)
+bp.add_app_template_global(tree_links, "unit_tree_links")
 
 
 @bp.route("/")
@@ -29,13 +31,28 @@ def _render_unit(unit_id, child_form=None, rename_form=None, status=200):
         unit=unit,
         breadcrumbs=[u for u in orgs_service.list_ancestors(unit) if in_scope(actor, u)] + [unit],
         children=orgs_service.list_children(actor=actor, unit_id=unit.id),
-        tree=unit_tree(actor),
+        tree=unit_tree(actor, unit.id),
         can_manage=can_manage,
         can_add_child=can_manage and unit.child_level is not None,
         can_view_staff=actor.can("staff.view"),
         child_form=child_form or UnitForm(prefix="child"),
         rename_form=rename_form or UnitForm(prefix="rename", data={"name": unit.name, "code": unit.code}),
     ), status
+
+
+@bp.route("/tree")
+@permission_required("orgs.view")
+def tree():
+    """The children of `parent` for the sidebar tree of page `for` (an htmx fragment). Without htmx: the page `for`
+    with that unit selected. A parent out of scope is not found, like a missing one."""
+    key = request.args.get("for")
+    if key not in PAGES:
+        abort(404)
+    parent_id = parse_id(request.args.get("parent"))
+    nodes = child_nodes(actor=current_user._get_current_object(), parent_id=parent_id)
+    if not request.headers.get("HX-Request"):
+        return redirect(page_link(key) + str(parent_id))
+    return render_template("orgs/_tree_children.html", nodes=nodes, links=tree_links(PAGES[key][0]))
 
 
 @bp.route("/<id:unit_id>")

@@ -6,6 +6,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from admin_portal.exports.launch import start_export
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.registration import forms
 from admin_portal.security import permission_required
@@ -57,7 +58,7 @@ def index():
         tabs=queries.TABS,
         counts=queries.tab_counts(actor=actor, year=filters.year),
         days_waiting=queries.days_waiting,
-        tree=unit_tree(actor, levels=3),
+        tree=unit_tree(actor, filters.unit_id),
         window=windows.window_for(filters.year, actor.org_unit),
         can_review=actor.can("registration.review"),
     )
@@ -282,18 +283,12 @@ def windows_admin():
 def figures():
     own, children = queries.figures(actor=_actor(), year=_year(), unit_id=request.args.get("unit", type=int))
     return render_template(
-        "registration/figures.html", own=own, children=children, year=_year(), tree=unit_tree(_actor(), levels=3)
+        "registration/figures.html", own=own, children=children, year=_year(), tree=unit_tree(_actor(), own.unit.id)
     )
 
 
-@bp.route("/figures.xlsx")
+@bp.route("/figures/export", methods=["POST"])
 @permission_required("registration.view")
 def figures_export():
-    year = _year()
-    content = queries.export_figures(actor=_actor(), year=year, unit_id=request.args.get("unit", type=int))
-    filename = f"registration-figures-{year}.xlsx"
-    return Response(
-        content,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    """exports slice (issue 12): queue the figures' export (year and unit as form fields) and go to 我的导出."""
+    return start_export("registration_figures", {"year": request.form.get("year"), "unit": request.form.get("unit")})

@@ -31,7 +31,7 @@ def index():
         rows=rows,
         q=q,
         unit_id=unit_id,
-        tree=unit_tree(_actor()),
+        tree=unit_tree(_actor(), unit_id),
         can_manage=_actor().can("staff.manage"),
     )
 

@@ -3,9 +3,10 @@ recording."""
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from admin_portal.exports.launch import start_export
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.security import permission_required
 from backend.errors import RuleViolation, ValidationFailed
@@ -41,32 +42,35 @@ def _filters():
     )
 
 
+def _id_arg(name):
+    value = request.args.get(name, type=int)
+    return value if value and 0 < value < 2**63 else None
+
+
 @bp.route("/")
 @permission_required("travel.view")
 def index():
     filters = _filters()
-    args = {k: v for k, v in request.args.items() if v}
+    args = {k: v for k, v in request.args.items() if v and k not in ("after", "before")}
     return render_template(
         "travel/index.html",
-        rows=queries.list_trips(actor=_actor(), filters=filters),
+        page=queries.trip_page(
+            actor=_actor(), filters=filters, after=_id_arg("after"), before=_id_arg("before")
+        ),  # lists slice (issue 12): keyset pages, a bounded scan of sealed fields
         filters=filters,
         args=args,
         statuses=STATUS_LABELS,
         destinations=DESTINATIONS,
         purposes=PURPOSES,
-        tree=unit_tree(_actor(), levels=3),
+        tree=unit_tree(_actor(), filters.unit_id),
     )
 
 
-@bp.route("/export.xlsx")
+@bp.route("/export", methods=["POST"])
 @permission_required("travel.view")
 def export():
-    content = queries.export_trips(actor=_actor(), filters=_filters())
-    return Response(
-        content,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="travel.xlsx"'},
-    )
+    """exports slice (issue 12): queue the list's export (the filters come as form fields) and go to 我的导出."""
+    return start_export("travel", request.form.to_dict())
 
 
 @bp.route("/<id:trip_id>")

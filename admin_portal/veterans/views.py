@@ -5,6 +5,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from admin_portal.exports.launch import start_export
 from admin_portal.forms import ConfirmForm, apply_error, parse_id
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.security import permission_required
@@ -59,12 +60,19 @@ def index():
         filters=filters,
         args=args,
         search_error=search_error,
-        tree=unit_tree(actor, levels=3),
+        tree=unit_tree(actor, filters.unit_id),
         grids=queries.grids_in_scope(actor, station_id=filters.unit_id) if filters.unit_id else [],
         statuses=STATUS_LABELS,
         can_edit=actor.can("veterans.edit"),
         can_import=actor.can("veterans.import"),
     )
+
+
+@bp.route("/export", methods=["POST"])
+@permission_required("veterans.view")
+def export():
+    """exports slice (issue 12): queue the roster's export (unit, grid, status as form fields); go to 我的导出."""
+    return start_export("veterans", {k: request.form.get(k) for k in ("unit", "grid", "status")})
 
 
 @bp.route("/search", methods=["POST"])
@@ -251,4 +259,4 @@ def import_rejected(job_id):
 @permission_required("veterans.view")
 def coverage():
     own, children = queries.coverage(actor=_actor(), unit_id=_int_arg("unit"))
-    return render_template("veterans/coverage.html", own=own, children=children, tree=unit_tree(_actor(), levels=3))
+    return render_template("veterans/coverage.html", own=own, children=children, tree=unit_tree(_actor(), own.unit.id))

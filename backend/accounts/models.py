@@ -56,3 +56,7 @@ class RefreshToken(db.Model):
     issued_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[object] = mapped_column(UTCDateTime)
     spent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+# The token check's cache listens to flushes of these models (and Veteran); import it wherever the models load.
+from backend.accounts import principal  # noqa: E402,F401

@@ -159,7 +159,7 @@ def bind(*, account, name, id_number, phone_code):
             elif db.session.scalar(select(WechatAccount.id).where(WechatAccount.veteran_id == veteran.id)):
                 outcome = VeteranTaken
             else:
-                account.veteran_id, account.bound_at, account.bind_failures = veteran.id, now, 0
+                account.veteran, account.bound_at, account.bind_failures = veteran, now, 0  # the relationship, not the id
                 db.session.flush()
             audit_service.record(
                 actor=account,
@@ -199,7 +199,7 @@ def unbind(*, actor, veteran_id):
         account = db.session.scalars(select(WechatAccount).where(WechatAccount.veteran_id == veteran.id)).first()
         if account is None:
             raise AccountNotFound()
-        account.veteran_id, account.bound_at = None, None
+        account.veteran, account.bound_at = None, None
         account.token_generation += 1
         audit_service.record(actor=actor, action="veteran.unbind", object_type="veteran", object_id=veteran.id)
     return veteran
@@ -216,6 +216,36 @@ def require_veteran(account):
     if account.veteran.status in INACTIVE_STATUSES:
         raise VeteranInactive()
     return account.veteran
+
+
+def require_bound(principal):
+    """The id of the veteran a token check's Principal is bound to, if their record is still active; no query.
+
+    :raises NotBound, VeteranInactive:
+    """
+    if principal.veteran_id is None:
+        raise NotBound()
+    if principal.veteran_status in INACTIVE_STATUSES:
+        raise VeteranInactive()
+    return principal.veteran_id
+
+
+def get_account(account_id):
+    """The ORM account by primary key (for routes that change it). :raises AccountNotFound:"""
+    account = db.session.get(WechatAccount, account_id)
+    if account is None:
+        raise AccountNotFound()
+    return account
+
+
+def get_bound_veteran(principal):
+    """The ORM veteran of a Principal (by primary key, after require_bound). :raises NotBound, VeteranInactive:"""
+    veteran = db.session.get(Veteran, require_bound(principal))
+    if veteran is None:
+        raise NotBound()
+    if veteran.status in INACTIVE_STATUSES:  # the row is loaded anyway: check it too
+        raise VeteranInactive()
+    return veteran
 
 
 CONTACT_FIELDS = ("phone", "address")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
+from backend.accounts import principal
 from backend.accounts.models import RefreshToken, TokenFamily
 from backend.audit import service as audit_service
 from backend.db import transaction, utcnow
@@ -74,12 +75,15 @@ def rotate(*, account, family_id, jti):
 
 
 def revoke_family(family_id, *, reason):
-    db.session.execute(
+    revoked = db.session.scalars(
         update(TokenFamily)
         .where(TokenFamily.id == family_id, TokenFamily.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
+        .returning(TokenFamily.account_id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    for account_id in revoked:  # a bulk UPDATE: the flush listener does not see it (principal.py)
+        principal.forget(account_id)
 
 
 def family_is_live(family_id, account_id):

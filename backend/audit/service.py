@@ -66,6 +66,10 @@ ACTION_LABELS = {
     "travel.reported": "出行报备",
     "travel.view": "查看出行详情",
     "travel.export": "导出出入境报备",
+    # exports slice (issue 12): every export is a job
+    "export.requested": "申请导出",
+    "export.finished": "导出完成",
+    "export.downloaded": "下载导出文件",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -1,8 +1,11 @@
 """Writing and reading the inbox. Every capability posts here; the veteran reads on the phone."""
 
-from sqlalchemy import func, select, update
+from collections import defaultdict
+
+from sqlalchemy import func, insert, literal, select, update
 
 from backend import denials
+from backend.bulk import id_rows
 from backend.db import transaction, utcnow
 from backend.errors import NotFound
 from backend.extensions import db
@@ -21,6 +24,39 @@ def post_message(*, veteran_id, kind, title, body, link=None):
         db.session.add(message)
         db.session.flush()
     return message
+
+
+def post_messages(rows):
+    """Add many messages at once (joins the caller's transaction); returns how many.
+
+    The bulk entry point for writers that reach many veterans at once (the scheduled jobs' reminders): `rows` is an
+    iterable of dicts with veteran_id, kind, title, body and optionally link, as post_message takes them. Rows with
+    the same message are written by one INSERT … SELECT over the list of veteran ids, so a batch of reminders costs
+    one statement, not one per veteran. Like post_message it only inserts (there is no delivery step yet); the
+    delivery pipeline of the next issue builds on this function, so new bulk writers should call it rather than
+    insert into inbox_message themselves.
+    """
+    table = InboxMessage.__table__
+    messages = defaultdict(list)
+    for row in rows:
+        messages[(row["kind"], row["title"][:100], row["body"], row.get("link"))].append(row["veteran_id"])
+    if not messages:
+        return 0
+    now = utcnow()
+    with transaction():
+        for (kind, title, body, link), veteran_ids in messages.items():
+            veterans = id_rows(veteran_ids, name="veteran_id")
+            source = select(
+                veterans.c.veteran_id,
+                literal(kind),
+                literal(title),
+                literal(body),
+                literal(link, table.c.link.type),
+                literal(now, table.c.created_at.type),
+            )
+            columns = ["veteran_id", "kind", "title", "body", "link", "created_at"]
+            db.session.execute(insert(table).from_select(columns, source))
+    return sum(len(ids) for ids in messages.values())
 
 
 def list_inbox(*, veteran_id, cursor=None, limit=20):

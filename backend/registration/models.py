@@ -1,6 +1,6 @@
 """Registration windows, registrations, their timeline, and talks (约谈)."""
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, FetchedValue, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend import pii
@@ -52,11 +52,26 @@ class Registration(db.Model):
         UniqueConstraint("veteran_id", "year", name="uq_registration_veteran_year"),
         Index("ix_registration_year_status", "year", "status"),
         Index("ix_registration_unit_id", "unit_id"),
+        # The overdue job's keyset over the year's drafts: empty (so free) outside the closing days.
+        Index(
+            "ix_registration_draft_year_id",
+            "year",
+            "id",
+            postgresql_where=text("status = 'draft'"),
+            sqlite_where=text("status = 'draft'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     veteran_id: Mapped[int] = mapped_column(ForeignKey("veteran.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))  # the veteran's unit: data scope
+    # lists slice (issue 12): org_unit.path of unit_id, set by a database trigger on every write of unit_id
+    # (migration 0016), so the review queue reads a subtree as a range of the queue indexes (queries.py).
+    unit_path: Mapped[str | None] = mapped_column(
+        String(255).with_variant(String(255, collation="C"), "postgresql"),
+        server_default=FetchedValue(),
+        server_onupdate=FetchedValue(),
+    )
     year: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="draft")
     form_version: Mapped[int] = mapped_column(default=1)

@@ -1,13 +1,14 @@
 """Scoped reads for staff: the review queue and the figures per unit."""
 
-import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from backend.counting import capped_count
 from backend.extensions import db
+from backend.figures import service as figures_service
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
 from backend.registration.models import Registration, Talk
@@ -81,10 +82,15 @@ def parse_queue_cursor(raw):
 def _queue_query(actor, f):
     require_permission(actor, "registration.view")
     tab = f.tab if f.tab in TABS else "waiting"
-    query = scoped(select(Registration).where(Registration.year == f.year, TABS[tab][1]), actor, Registration.unit_id)
-    if f.unit_id:
-        unit = get_unit_in_scope(actor, f.unit_id)
-        query = query.where(Registration.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+    # lists slice (issue 12): the subtree as a range of registration.unit_path (kept by a trigger), which the queue
+    # indexes hold, instead of a join to org_unit that the planner can only answer by sorting the whole tab.
+    path = get_unit_in_scope(actor, f.unit_id).path if f.unit_id else actor.scope_path
+    query = select(Registration).where(
+        Registration.year == f.year,
+        TABS[tab][1],
+        Registration.unit_path >= path,
+        Registration.unit_path < path[:-1] + "0",  # "/" sorts just before "0": exactly the paths under `path`
+    )
     if f.grid_id:
         query = query.where(Registration.unit_id == f.grid_id)
     if f.name:
@@ -100,6 +106,15 @@ def _beyond(cursor, forward):
     return or_(key < at, and_(key == at, Registration.id < reg_id))
 
 
+def _rows(query, order, limit):
+    """lists slice (issue 12): the page's ids first, from the queue indexes alone (an index-only walk that stops
+    after `limit`), then those rows with their veterans (no join over the whole tab before the LIMIT)."""
+    ids = db.session.scalars(query.with_only_columns(Registration.id).order_by(*order).limit(limit)).all()
+    loaded = select(Registration).where(Registration.id.in_(ids)).options(selectinload(Registration.veteran))
+    rows = {r.id: r for r in db.session.scalars(loaded)}
+    return [rows[i] for i in ids if i in rows]
+
+
 def review_queue(*, actor, filters, after=None, before=None, limit=None):
     """One page of a tab of the review queue in the actor's subtree, keyset-paginated on (submitted, id): no OFFSET.
 
@@ -112,7 +127,7 @@ def review_queue(*, actor, filters, after=None, before=None, limit=None):
     key = _queue_key()
     if before and not after:
         order = (key.desc(), Registration.id.desc()) if ascending else (key.asc(), Registration.id.asc())
-        rows = db.session.scalars(query.where(_beyond(before, not ascending)).order_by(*order).limit(limit + 1)).all()
+        rows = _rows(query.where(_beyond(before, not ascending)), order, limit + 1)
         has_previous = len(rows) > limit
         rows = list(reversed(rows[:limit]))
         return QueuePage(
@@ -121,7 +136,7 @@ def review_queue(*, actor, filters, after=None, before=None, limit=None):
     order = (key.asc(), Registration.id.asc()) if ascending else (key.desc(), Registration.id.desc())
     if after:
         query = query.where(_beyond(after, ascending))
-    rows = db.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+    rows = _rows(query, order, limit + 1)
     has_next = len(rows) > limit
     rows = rows[:limit]
     return QueuePage(
@@ -135,10 +150,23 @@ def estimate_queue(*, actor, filters, cap=None):
 
 
 def tab_counts(*, actor, year, cap=ESTIMATE_CAP):
-    """CappedCount per tab: no unbounded COUNT over a large subtree."""
+    """CappedCount per tab: exact up to `cap` (it matches the list); beyond, the rolled-up figure (「约 N」)."""
     require_permission(actor, "registration.view")
     base = scoped(select(Registration.id).where(Registration.year == year), actor, Registration.unit_id)
-    return {tab: capped_count(base.where(cond), cap) for tab, (_, cond) in TABS.items()}
+    return _with_estimates({tab: capped_count(base.where(cond), cap) for tab, (_, cond) in TABS.items()}, actor, year)
+
+
+def _with_estimates(counts, actor, year):
+    """Counts that reached their cap get the actor's subtree total from the rollup (unit_stat has a column per tab)."""
+    if not any(c.capped for c in counts.values()):
+        return counts
+    stat = figures_service.find_stat(actor.org_unit_id, year)
+    if stat is None:
+        return counts
+    return {
+        tab: replace(c, estimate=getattr(stat, tab), as_of=stat.computed_at) if c.capped else c
+        for tab, c in counts.items()
+    }
 
 
 @dataclass
@@ -149,7 +177,8 @@ class Figures:
     approved: int
     returned: int
     overdue: int
-    median_review_days: float | None
+    median_review_days: float | None  # from the summed review-day histogram: shown as 「约 N 天」
+    as_of: datetime | None = None  # when the rollup counted these (None: not rolled up yet)
 
     empty_reason = "暂无应确认人员"
 
@@ -157,100 +186,40 @@ class Figures:
         """A percentage of the veterans, or None when there is nobody to count (shown as 「—」, never 0.0%)."""
         return round(100 * n / self.veterans, 1) if self.veterans else None
 
+    @property
+    def as_of_text(self):
+        return figures_service.as_of_text(self.as_of)
+
 
 def figures(*, actor, year, unit_id=None, with_median=True):
     """Per child unit of `unit_id` (default: the actor's unit): shares submitted, approved, returned, overdue and
-    the median review time in days. Returns (own, [children])."""
+    the median review time in days, read from the rollup (backend/figures: unit_stat primary keys, never the
+    registrations). Returns (own, [children]); each carries `as_of`. Raises PermissionDenied, OrgUnitNotFound."""
     require_permission(actor, "registration.view")
     unit = get_unit_in_scope(actor, unit_id or actor.org_unit_id)
-    children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
-    return _figures(unit, year, with_median), [_figures(c, year, with_median) for c in children]
+    own = _figures(unit, figures_service.find_stat(unit.id, year), with_median)
+    children = figures_service.children_with_stats(unit, year)
+    return own, [_figures(child, stat, with_median) for child, stat in children]
 
 
-def _figures(unit, year, with_median=True):
-    """Counted in the database (one aggregate per unit); only the approved rows' dates are read, for the median."""
-    subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
-    veterans = db.session.scalar(
-        select(func.count()).select_from(Veteran).where(Veteran.unit_id.in_(subtree), Veteran.status == "active")
-    )
-    in_unit = (Registration.year == year, Registration.unit_id.in_(subtree))
-    row = db.session.execute(
-        select(
-            func.count(Registration.first_submitted_at),
-            func.count(Registration.id).filter(Registration.status == "approved"),
-            func.count(Registration.id).filter(Registration.status == "returned"),
-            func.count(Registration.id).filter(Registration.status == "overdue"),
-        ).where(*in_unit)
-    ).one()
-    median = None
-    if with_median:
-        decided = db.session.execute(
-            select(Registration.first_submitted_at, Registration.decided_at).where(
-                *in_unit, Registration.status == "approved"
-            )
-        ).all()
-        durations = [(d - f).total_seconds() / 86400 for f, d in decided if d and f]
-        median = round(statistics.median(durations), 1) if durations else None
+def _figures(unit, stat, with_median=True):
+    if stat is None:
+        missing = Figures(unit, 0, 0, 0, 0, 0, None)
+        missing.empty_reason = figures_service.NOT_YET
+        return missing
     return Figures(
         unit=unit,
-        veterans=veterans,
-        submitted=row[0],
-        approved=row[1],
-        returned=row[2],
-        overdue=row[3],
-        median_review_days=median,
+        veterans=stat.veterans,
+        submitted=stat.submitted,
+        approved=stat.approved,
+        returned=stat.returned,
+        overdue=stat.overdue,
+        median_review_days=figures_service.median_days(stat.review_days) if with_median else None,
+        as_of=stat.computed_at,
     )
 
 
-def figures_workbook(own, children, year):
-    """An .xlsx of the figures, as bytes (through backend/exports.py, which escapes formula-like text)."""
-    from backend.exports import workbook_bytes
-
-    header = [
-        "机构",
-        "退役军人数",
-        "已提交",
-        "提交率%",
-        "已通过",
-        "通过率%",
-        "退回补正",
-        "逾期未报",
-        "逾期率%",
-        "审核用时中位数（天）",
-    ]
-    rows = (
-        [
-            f.unit.name,
-            f.veterans,
-            f.submitted,
-            f.share(f.submitted),
-            f.approved,
-            f.share(f.approved),
-            f.returned,
-            f.overdue,
-            f.share(f.overdue),
-            f.median_review_days,
-        ]
-        for f in [own, *children]
-    )
-    return workbook_bytes([(f"{year}年度确认", header, rows)])
-
-
-def export_figures(*, actor, year, unit_id=None):
-    """The figures as .xlsx bytes; every export is audited."""
-    from backend.audit import service as audit_service
-    from backend.db import transaction
-
-    own, children = figures(actor=actor, year=year, unit_id=unit_id)
-    with transaction():
-        audit_service.record(
-            actor=actor,
-            action="registration.export",
-            object_type="org_unit",
-            object_id=own.unit.id,
-            details={"year": year},
-        )
-    return figures_workbook(own, children, year)
+# The figures export is the `registration_figures` kind in backend/registration/exports.py.
 
 
 # --- workbench slice (issue 11): the to-do counts, each equal to the list it links to (same conditions, same scope)
@@ -260,7 +229,8 @@ def todo_counts(*, actor, year, cap=1000):
     """Capped counts of the review queue tabs the workbench shows: {tab: CappedCount}."""
     require_permission(actor, "registration.view")
     base = scoped(select(Registration.id).where(Registration.year == year), actor, Registration.unit_id)
-    return {tab: capped_count(base.where(TABS[tab][1]), cap) for tab in ("waiting", "returned", "talks")}
+    counts = {tab: capped_count(base.where(TABS[tab][1]), cap) for tab in ("waiting", "returned", "talks")}
+    return _with_estimates(counts, actor, year)
 
 
 def oldest_waiting_days(*, actor, year, now=None):

@@ -47,7 +47,8 @@ class Staff(db.Model):
 
     @property
     def roles(self):
-        return [row.role for row in self.role_rows]
+        # Sorted like the relationship's order_by, also before a reload (the session keeps objects after commit).
+        return sorted(row.role for row in self.role_rows)
 
     @property
     def role_labels(self):

@@ -1,8 +1,9 @@
-"""Consents, trips and their timeline. Destination, purpose detail and every date are encrypted at rest."""
+"""Consents, trips and their timeline. Destination, purpose detail and every date are encrypted at rest; the planned
+return date is also kept in clear (Trip.return_due_on) for the overdue job."""
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend import pii
@@ -11,6 +12,7 @@ from backend.extensions import db
 
 STATUS_LABELS = {"planned": "计划出行", "departed": "已出境", "returned": "已返回", "cancelled": "已取消"}
 CONTEXT = "travel.trip"
+OPEN_NOT_OVERDUE = "status IN ('planned', 'departed') AND NOT overdue"
 
 
 class TravelConsent(db.Model):
@@ -29,7 +31,17 @@ class TravelConsent(db.Model):
 
 class Trip(db.Model):
     __tablename__ = "trip"
-    __table_args__ = (Index("ix_trip_unit_id_id", "unit_id", "id"), Index("ix_trip_veteran_id", "veteran_id"))
+    __table_args__ = (
+        Index("ix_trip_unit_id_id", "unit_id", "id"),
+        Index("ix_trip_veteran_id", "veteran_id"),
+        # The daily overdue job's range scan: open trips not yet overdue, by planned return date.
+        Index(
+            "ix_trip_return_due_open",
+            "return_due_on",
+            postgresql_where=text(OPEN_NOT_OVERDUE),
+            sqlite_where=text(OPEN_NOT_OVERDUE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     veteran_id: Mapped[int] = mapped_column(ForeignKey("veteran.id", ondelete="CASCADE"))
@@ -40,6 +52,10 @@ class Trip(db.Model):
     overdue_reminded: Mapped[bool] = mapped_column(Boolean, default=False)
     # {"destination", "purpose", "purpose_note", "planned_departure", "planned_return", "departed_on", "returned_on"}
     sealed: Mapped[str] = mapped_column(String(2000))
+    # The planned return date in clear, a copy of details["planned_return"] kept by seal(). The daily overdue job
+    # selects on it in SQL instead of decrypting every open trip. A date alone is acceptable unsealed: the job needs
+    # it, and it reveals no whereabouts (destination, purpose and the actual dates stay sealed).
+    return_due_on: Mapped[object | None] = mapped_column(Date)
     document_type: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))  # online | counter | phone
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -60,6 +76,8 @@ class Trip(db.Model):
     def seal(self, data):
         plain = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
         self.sealed = pii.encrypt_json(plain, context=CONTEXT)
+        due = plain.get("planned_return")
+        self.return_due_on = date.fromisoformat(due) if due else None
 
     @property
     def staff_note(self):

@@ -1,6 +1,6 @@
 """Veterans, their history of moves and edits, and Excel import jobs."""
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend import pii
@@ -22,6 +22,9 @@ class Veteran(db.Model):
         Index("ix_veteran_name", "name"),
         # Name prefix search (LIKE '张%') on PostgreSQL under any collation.
         Index("ix_veteran_name_prefix", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        # The registry list: a subtree is one range of unit_path, read in (unit_path, id) order (queries.py).
+        Index("ix_veteran_unit_path_id", "unit_path", "id"),
+        Index("ix_veteran_status_unit_path_id", "status", "unit_path", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -37,6 +40,10 @@ class Veteran(db.Model):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     # The lowest unit the veteran belongs to (grid if set, else station): the one column data scope filters on.
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    # org_unit.path of unit_id, copied so a subtree's rows are one index range in list order. Units never move,
+    # so it changes only with unit_id: place() sets both, and the hook below checks every flush. Byte order
+    # ("C" collation on PostgreSQL; SQLite compares bytes) so one btree serves the range and the ORDER BY.
+    unit_path: Mapped[str] = mapped_column(String(255).with_variant(String(255, collation="C"), "postgresql"))
     grid_worker: Mapped[str | None] = mapped_column(String(64))
     placement_date: Mapped[object | None] = mapped_column(Date)
     party_member: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -51,6 +58,12 @@ class Veteran(db.Model):
     grid = relationship("OrgUnit", foreign_keys=[grid_id], lazy="joined")
 
     __mapper_args__ = {"version_id_col": version_id}
+
+    def place(self, station, grid=None):
+        """Put the veteran at a station (and grid): station_id, grid_id, unit_id and unit_path together."""
+        unit = grid or station
+        self.station_id, self.grid_id = station.id, grid.id if grid else None
+        self.unit_id, self.unit_path = unit.id, unit.path
 
     @property
     def id_number(self):
@@ -75,6 +88,16 @@ class Veteran(db.Model):
     @property
     def gender_label(self):
         return GENDER_LABELS.get(self.gender, "")
+
+
+@event.listens_for(Veteran, "before_insert")
+@event.listens_for(Veteran, "before_update")
+def _keep_unit_path(mapper, connection, target):
+    """Whoever set unit_id without place(): copy the unit's path (a path ends with its own unit id)."""
+    if target.unit_id is not None and not (target.unit_path or "").endswith(f"/{target.unit_id}/"):
+        from backend.orgs.models import OrgUnit
+
+        target.unit_path = connection.scalar(select(OrgUnit.path).where(OrgUnit.id == target.unit_id))
 
 
 class VeteranHistory(db.Model):

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import aliased, selectinload
 
 from backend.extensions import db
+from backend.figures import service as figures_service
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
 from backend.veterans.identity import parse_id_number
@@ -25,14 +27,27 @@ class VeteranFilter:
 @dataclass
 class Page:
     rows: list
-    next_after: int | None  # older rows: ?after=
-    prev_before: int | None  # newer rows: ?before=
+    next_after: int | None  # the next page: ?after=<id of the page's last row>
+    prev_before: int | None  # the previous page: ?before=<id of the page's first row>
+
+
+def path_range(path, column=None):
+    """Conditions selecting rows whose unit_path lies under `path` ("/1/23/"): a plain index range, no LIKE.
+
+    Paths hold digits and slashes, and "/" sorts just before "0", so the subtree is [path, path[:-1] + "0").
+    """
+    column = Veteran.unit_path if column is None else column
+    return column >= path, column < path[:-1] + "0"
 
 
 def _scope_path(actor, filters):
-    if filters.unit_id:
-        return get_unit_in_scope(actor, filters.unit_id).path
-    return actor.scope_path
+    path = get_unit_in_scope(actor, filters.unit_id).path if filters.unit_id else actor.scope_path
+    if filters.grid_id:
+        # Veterans of a grid have it as their unit, so the filter narrows the range to the grid's own path.
+        grid = db.session.scalar(select(OrgUnit.path).where(OrgUnit.id == filters.grid_id))
+        if grid and grid.startswith(path):
+            return grid
+    return path
 
 
 def _conditions(filters):
@@ -51,63 +66,59 @@ def _conditions(filters):
 
 
 def _filtered(actor, filters):
-    path = _scope_path(actor, filters)
-    units = select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))
-    return select(Veteran).where(Veteran.unit_id.in_(units), *_conditions(filters))
+    return select(Veteran).where(*path_range(_scope_path(actor, filters)), *_conditions(filters))
 
 
-LATERAL_MAX_UNITS = 400
-
-
-def _page_ids(path, conds, limit, ascending):
-    """On PostgreSQL, for a subtree of few units: the newest `limit` ids of each unit from the (unit_id, id) index,
-    merged (a LATERAL top-N per unit). The planner cannot see that a small subtree holds few rows, and otherwise
-    walks the whole primary key or sorts the subtree. None when the plain query is the better plan."""
-    if db.session.get_bind().dialect.name != "postgresql":
+def _cursor(path, veteran_id):
+    """The (unit_path, id) key of the cursor row as SQL: its unit_path is a scalar subquery inside the scope (NULL, so
+    no rows, for an id outside it), which PostgreSQL runs once and uses as the start of the index range. None for a
+    garbage id."""
+    try:
+        veteran_id = int(veteran_id)
+    except (TypeError, ValueError):
         return None
-    in_subtree = OrgUnit.path.startswith(path, autoescape=True)
-    if db.session.scalar(select(func.count()).select_from(OrgUnit).where(in_subtree)) > LATERAL_MAX_UNITS:
+    if not 0 < veteran_id < 2**63:
         return None
-    order = Veteran.id.asc() if ascending else Veteran.id.desc()
-    per_unit = (
-        select(Veteran.id).where(Veteran.unit_id == OrgUnit.id, *conds).order_by(order).limit(limit).lateral("per_unit")
-    )
-    merged = per_unit.c.id.asc() if ascending else per_unit.c.id.desc()
-    query = select(per_unit.c.id).select_from(OrgUnit).join(per_unit, true()).where(in_subtree)
-    return db.session.scalars(query.order_by(merged).limit(limit)).all()
-
-
-def _page(actor, filters, extra, limit, ascending):
-    path = _scope_path(actor, filters)
-    conds = [*_conditions(filters), *extra]
-    order = Veteran.id.asc() if ascending else Veteran.id.desc()
-    ids = _page_ids(path, conds, limit, ascending)
-    if ids is not None:
-        rows = {v.id: v for v in db.session.scalars(select(Veteran).where(Veteran.id.in_(ids)))}
-        return [rows[i] for i in ids]
-    units = select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))
-    query = select(Veteran).where(Veteran.unit_id.in_(units), *conds).order_by(order).limit(limit)
-    return db.session.scalars(query).all()
+    cursor = aliased(Veteran)
+    found = select(cursor.unit_path).where(cursor.id == veteran_id, *path_range(path, cursor.unit_path))
+    return tuple_(found.scalar_subquery(), veteran_id)
 
 
 def list_veterans(*, actor, filters, after=None, before=None, limit=50):
-    """Veterans in scope, newest first, keyset-paginated by id (no OFFSET, no COUNT).
+    """Veterans in scope station by station (unit_path order), ids ascending within a unit, keyset-paginated on
+    (unit_path, id): one index range for any subtree, whatever the id order; no OFFSET, no COUNT.
 
+    :param after: / :param before: the id of the row before / after the wanted page (portal URLs carry ids). An id
+        outside the scope, a garbage one or one that leads nowhere gives the first page.
     :raises PermissionDenied, OrgUnitNotFound, InvalidIdNumber (a malformed search number)
     """
     require_permission(actor, "veterans.view")
-    if before:
-        rows = _page(actor, filters, [Veteran.id > before], limit + 1, ascending=True)
-        has_newer = len(rows) > limit
+    path = _scope_path(actor, filters)
+    # The units come in a second small query, so the page itself is one index range with a LIMIT (no join, no sort).
+    loads = (selectinload(Veteran.station), selectinload(Veteran.grid))
+    query = select(Veteran).options(*loads).where(*path_range(path), *_conditions(filters))
+    key = tuple_(Veteran.unit_path, Veteran.id)
+    before = _cursor(path, before) if before else None
+    after = _cursor(path, after) if after and not before else None
+    if before is not None:
+        order = (Veteran.unit_path.desc(), Veteran.id.desc())
+        rows = db.session.scalars(query.where(key < before).order_by(*order).limit(limit + 1)).all()
+        if not rows:
+            return list_veterans(actor=actor, filters=filters, limit=limit)
+        has_previous = len(rows) > limit
         rows = list(reversed(rows[:limit]))
-        return Page(rows=rows, next_after=rows[-1].id if rows else None, prev_before=rows[0].id if has_newer else None)
-    rows = _page(actor, filters, [Veteran.id < after] if after else [], limit + 1, ascending=False)
-    has_older = len(rows) > limit
+        return Page(rows=rows, next_after=rows[-1].id, prev_before=rows[0].id if has_previous else None)
+    if after is not None:
+        query = query.where(key > after)
+    rows = db.session.scalars(query.order_by(Veteran.unit_path, Veteran.id).limit(limit + 1)).all()
+    if after is not None and not rows:
+        return list_veterans(actor=actor, filters=filters, limit=limit)
+    has_next = len(rows) > limit
     rows = rows[:limit]
     return Page(
         rows=rows,
-        next_after=rows[-1].id if has_older else None,
-        prev_before=rows[0].id if (after and rows) else None,
+        next_after=rows[-1].id if has_next else None,
+        prev_before=rows[0].id if (after is not None and rows) else None,
     )
 
 
@@ -138,6 +149,7 @@ class Coverage:
     with_station: int
     with_grid: int
     with_worker: int  # 全覆盖 (Art. 15): a station, a grid and a grid worker
+    as_of: object = None  # when the rollup counted these (None: not rolled up yet)
 
     empty_reason = "暂无退役军人"
 
@@ -145,27 +157,27 @@ class Coverage:
         """A percentage, or None when there is nobody to count (shown as 「—」 with the reason, never 0.0%)."""
         return round(100 * part / self.total, 1) if self.total else None
 
+    @property
+    def as_of_text(self):
+        return figures_service.as_of_text(self.as_of)
+
 
 def coverage(*, actor, unit_id=None):
-    """Coverage figures (Art. 15) for a unit in scope and for each of its children: (own, [children])."""
+    """Coverage figures (Art. 15) for a unit in scope and for each of its children: (own, [children]), read from the
+    newest rollup (backend/figures: unit_stat primary keys). Raises PermissionDenied, OrgUnitNotFound."""
     require_permission(actor, "veterans.view")
     unit = get_unit_in_scope(actor, unit_id or actor.org_unit_id)
-    children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.name)).all()
-    return _coverage_of(unit), [_coverage_of(child) for child in children]
+    stat = figures_service.latest_stat(unit.id)
+    children = figures_service.children_with_stats(unit, stat.year if stat else None)
+    return _coverage_of(unit, stat), [_coverage_of(child, child_stat) for child, child_stat in children]
 
 
-def _coverage_of(unit):
-    subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
-    has_worker = func.coalesce(func.length(Veteran.grid_worker), 0) > 0
-    row = db.session.execute(
-        select(
-            func.count(Veteran.id),
-            func.count(Veteran.station_id),
-            func.count(Veteran.grid_id),
-            func.count(Veteran.id).filter(Veteran.grid_id.is_not(None), has_worker),
-        ).where(Veteran.unit_id.in_(subtree))
-    ).one()
-    return Coverage(unit, row[0], row[1], row[2], row[3])
+def _coverage_of(unit, stat):
+    if stat is None:
+        missing = Coverage(unit, 0, 0, 0, 0)
+        missing.empty_reason = figures_service.NOT_YET_COVERAGE
+        return missing
+    return Coverage(unit, stat.veterans_all, stat.with_station, stat.with_grid, stat.with_worker, stat.computed_at)
 
 
 def search_index(raw):

@@ -152,7 +152,8 @@ def build_veteran(*, actor, fields, station_id, grid_id=None, channel="portal"):
         raise ValidationFailed(details={"id_number": "请填写身份证号码", "name": "请填写姓名"})
     station, grid = resolve_units(actor, station_id, grid_id)
     _ensure_unique_id(cleaned["id_info"].number)
-    veteran = Veteran(station_id=station.id, grid_id=grid.id if grid else None, unit_id=(grid or station).id)
+    veteran = Veteran()
+    veteran.place(station, grid)
     apply_fields(veteran, cleaned)
     db.session.add(veteran)
     db.session.flush()
@@ -215,8 +216,7 @@ def move_veteran(*, actor, veteran_id, station_id, grid_id=None):
         before = {"station_id": veteran.station_id, "grid_id": veteran.grid_id}
         after = {"station_id": station.id, "grid_id": grid.id if grid else None}
         if before != after:
-            veteran.station_id, veteran.grid_id = after["station_id"], after["grid_id"]
-            veteran.unit_id = (grid or station).id
+            veteran.place(station, grid)
             _carry_records(veteran)
             add_history(veteran, actor, "moved", {"from": before, "to": after})
             audit_service.record(

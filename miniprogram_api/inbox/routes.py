@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from backend.inbox import service as inbox_service
 from miniprogram_api.docs import VETERAN_ERRORS, errors
-from miniprogram_api.security import current_veteran
+from miniprogram_api.security import current_veteran_id
 
 bp = Blueprint("inbox", __name__, description="消息")
 
@@ -40,7 +40,7 @@ class UnreadSchema(ma.Schema):
 @errors(bp, *VETERAN_ERRORS)
 def list_inbox(args):
     """消息列表，按时间倒序，游标分页。"""
-    items, next_cursor = inbox_service.list_inbox(veteran_id=current_veteran().id, **args)
+    items, next_cursor = inbox_service.list_inbox(veteran_id=current_veteran_id(), **args)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -49,7 +49,7 @@ def list_inbox(args):
 @errors(bp, *VETERAN_ERRORS)
 def unread_count():
     """未读消息数。"""
-    return {"unread": inbox_service.unread_count(veteran_id=current_veteran().id)}
+    return {"unread": inbox_service.unread_count(veteran_id=current_veteran_id())}
 
 
 @bp.route("/inbox/<id:message_id>/read", methods=["POST"])
@@ -57,4 +57,4 @@ def unread_count():
 @errors(bp, *VETERAN_ERRORS, "inbox.not_found")
 def mark_read(message_id):
     """标记为已读（重复调用无副作用）。"""
-    return inbox_service.mark_read(veteran_id=current_veteran().id, message_id=message_id)
+    return inbox_service.mark_read(veteran_id=current_veteran_id(), message_id=message_id)

@@ -25,6 +25,7 @@ from tests.authz.cells import (
     _signed,
     _year,
 )
+from tests.authz.export_cells import EXPORT_CELLS
 from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
 from tests.files import samples
 from tests.helpers import PortalClient
@@ -68,6 +69,7 @@ MATRIX = {
     ("portal", "home.index", "GET"): Cell("GET", "/", STAFF),
     ("portal", "orgs.index", "GET"): Cell("GET", "/orgs/", STAFF),
     ("portal", "orgs.detail", "GET"): Cell("GET", lambda w: f"/orgs/{w.x1.id}", ORG_VIEWERS_OF_X),
+    ("portal", "orgs.tree", "GET"): Cell("GET", lambda w: f"/orgs/tree?for=orgs&parent={w.x1.id}", ORG_VIEWERS_OF_X),
     ("portal", "orgs.create_child", "POST"): Cell(
         "POST", lambda w: f"/orgs/{w.x1.id}/children", ("sys_admin",), data=lambda w: {"child-name": unique("网格")}
     ),
@@ -202,9 +204,6 @@ MATRIX = {
     ("portal", "registration.figures", "GET"): Cell(
         "GET", lambda w: f"/registration/figures?unit={w.x.id}", REG_VIEWERS_OF_X
     ),
-    ("portal", "registration.figures_export", "GET"): Cell(
-        "GET", lambda w: f"/registration/figures.xlsx?unit={w.x.id}", REG_VIEWERS_OF_X
-    ),
     # workbench slice (issue 11): the charts' JSON, scoped like the figures pages they sit on
     ("portal", "charts.registration", "GET"): Cell(
         "GET", lambda w: f"/charts/registration.json?unit={w.x.id}", REG_VIEWERS_OF_X
@@ -240,9 +239,6 @@ MATRIX = {
     ("portal", "travel.detail", "GET"): Cell("GET", lambda w: f"/travel/{w.trip.id}", TRAVEL_VIEWERS_OF_X),
     ("portal", "travel.note", "POST"): Cell(
         "POST", lambda w: f"/travel/{w.trip.id}/note", ("staff_x",), data={"note": "已联系"}
-    ),
-    ("portal", "travel.export", "GET"): Cell(
-        "GET", lambda w: f"/travel/export.xlsx?unit={w.x.id}", TRAVEL_VIEWERS_OF_X
     ),
     ("portal", "travel.record", "GET"): Cell("GET", lambda w: f"/travel/record/{w.veteran.id}", ("staff_x",)),
     ("portal", "travel.record", "POST"): Cell(
@@ -324,6 +320,7 @@ MATRIX = {
     ("api", "inbox.list_inbox", "GET"): Cell("GET", "/v1/inbox", VETERANS),
     ("api", "inbox.unread_count", "GET"): Cell("GET", "/v1/inbox/unread-count", VETERANS),
     ("api", "inbox.mark_read", "POST"): Cell("POST", lambda w: f"/v1/inbox/{w.message_a.id}/read", ("veteran_a",)),
+    **EXPORT_CELLS,  # exports slice (issue 12): tests/authz/export_cells.py
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.test_portal_journeys import login
 from tests.factories import build_world, create_veteran
+from tests.helpers import refresh_figures
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +39,7 @@ def desk(live):
                     )
                 )
         create_veteran(station=world.y1)  # a sibling's veteran: never in staff_x's figures
+        refresh_figures()  # aggregates slice (issue 12): the chart and the figures table read the rollup
         return {"staff": world.staff_x.username, "x": world.x.name, "y1": world.y1.name}
 
 

@@ -56,6 +56,10 @@ NO_CONFIRMATION = {
     "registration.windows_admin": "a save; set the deadline again",
     "travel.record": "a form filled in on purpose; the trip can be corrected or cancelled",
     "travel.note": "appends a follow-up note",
+    # exports slice (issue 12): an export only reads; the job is listed under 我的导出 and its file expires
+    "travel.export": "queues a read-only export job",
+    "registration.figures_export": "queues a read-only export job",
+    "veterans.export": "queues a read-only export job",
 }
 
 

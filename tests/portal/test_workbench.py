@@ -12,7 +12,7 @@ from backend.registration.models import Registration, Talk
 from backend.registration.windows import today_cst
 from backend.travel.models import TravelConsent, Trip
 from tests.factories import create_unit, create_veteran
-from tests.helpers import portal_as
+from tests.helpers import portal_as, refresh_figures
 from tests.registration.helpers import FULL
 
 
@@ -221,6 +221,7 @@ def test_recent_activity_shows_names_not_logins(portal_app, world, monkeypatch):
 
 def test_chart_json_is_scoped(portal_app, world):
     create_veteran(station=world.x1)
+    refresh_figures()  # aggregates slice (issue 12): the charts draw the rollup
     client = portal_as(portal_app, world.staff_x)
     for url in ("/charts/registration.json", "/charts/coverage.json"):
         data = client.get(f"{url}?unit={world.x.id}", expect=200).get_json()
@@ -246,6 +247,7 @@ def test_charts_sit_beside_their_tables(portal_app, world):
 
 def test_empty_figures_show_a_reason_not_zero(portal_app, world):
     empty = create_unit(parent=world.x1, name="空网格", level="grid")
+    refresh_figures()  # rolled up and still empty: the reason, not the not-yet-generated notice
     client = portal_as(portal_app, world.staff_x)
     figures = client.get(f"/registration/figures?unit={empty.id}", expect=200).get_data(as_text=True)
     coverage = client.get(f"/veterans/coverage?unit={empty.id}", expect=200).get_data(as_text=True)

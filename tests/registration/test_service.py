@@ -264,7 +264,9 @@ def test_figures_per_unit(world):
         frozen.tick(timedelta(days=3))
         review.approve(actor=world.staff_x, registration_id=regs[0].id, expected_version=regs[0].version_id)
         from backend.registration import queries
+        from tests.helpers import refresh_figures
 
+        refresh_figures()  # aggregates slice (issue 12): the figures are read from the rollup
         own, children = queries.figures(actor=world.supervisor_parent, year=2027)
     county = next(c for c in children if c.unit.id == world.x.id)
     assert (county.veterans, county.submitted, county.approved, county.median_review_days) == (4, 2, 1, 3.0)

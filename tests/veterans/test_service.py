@@ -143,7 +143,8 @@ def test_list_filters_and_keyset_pages(world, vets):
     page2 = queries.list_veterans(actor=world.staff_x, filters=queries.VeteranFilter(), after=page1.next_after, limit=3)
     page3 = queries.list_veterans(actor=world.staff_x, filters=queries.VeteranFilter(), after=page2.next_after, limit=3)
     ids = [v.id for v in page1.rows + page2.rows + page3.rows]
-    assert ids == sorted({vets["a"].id, vets["b"].id, *[e.id for e in extra]}, reverse=True)
+    # Station by station (unit_path), ids ascending within a unit: the grid's veteran after the station's own.
+    assert ids == [vets["b"].id, *[e.id for e in extra], vets["a"].id]
     assert page3.next_after is None
     back = queries.list_veterans(
         actor=world.staff_x, filters=queries.VeteranFilter(), before=page2.prev_before, limit=3
@@ -155,6 +156,9 @@ def test_list_filters_and_keyset_pages(world, vets):
 
 
 def test_coverage_per_unit(world, vets):
+    from tests.helpers import refresh_figures
+
+    refresh_figures()  # aggregates slice (issue 12): coverage is read from the rollup
     own, children = queries.coverage(actor=world.supervisor_parent)
     assert (own.total, own.with_station, own.with_grid, own.with_worker) == (3, 3, 2, 1)
     by_name = {c.unit.name: c for c in children}

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.veterans.models import ImportJob
 from tests.factories import create_veteran
-from tests.helpers import portal_as
+from tests.helpers import portal_as, refresh_figures
 from tests.veterans.test_import import sheet_bytes
 
 
@@ -67,6 +67,7 @@ def test_import_rejects_a_non_excel_file(portal_app, world):
 
 def test_coverage_page(portal_app, world):
     create_veteran(station=world.x1, grid=world.x1_grid, grid_worker="网格员")
+    refresh_figures()  # aggregates slice (issue 12): coverage is read from the rollup
     page = portal_as(portal_app, world.supervisor_parent).get("/veterans/coverage", expect=200).get_data(as_text=True)
     assert "青山县" in page and "100.0%" in page
 

@@ -324,6 +324,7 @@ class Production(Base):
         "WECHAT_PUSH_TOKEN",
         "WECHAT_PUSH_AES_KEY",
         "UPLOAD_DIR",
+        "EXPORT_DIR",  # exports slice (issue 12): shared storage the workers write and every web process reads
         "JWT_SECRET_KEY",
         "PII_ENCRYPTION_KEY",
         "PII_HMAC_KEY",

@@ -22,6 +22,7 @@ SECRETS = {
     "WECHAT_PUSH_TOKEN": "t" * 32,
     "WECHAT_PUSH_AES_KEY": "a" * 43,
     "UPLOAD_DIR": "/srv/shared/uploads",
+    "EXPORT_DIR": "/srv/shared/exports",
     "AUDIT_CHAIN_KEY": "c" * 40,  # auditchain slice
 }
 

@@ -62,7 +62,14 @@ def _ttl():
 def load(account_id, *, fresh=False):
     """The Principal of `account_id` (None when the account does not exist), from the cache unless `fresh`."""
     value_key, stamp_key = _keys(account_id)
-    value, stamp = cache.get_many(value_key, stamp_key)  # the stamp is read before the database: see the docstring
+    try:
+        value, stamp = cache.get_many(value_key, stamp_key)  # the stamp is read before the database: see docstring
+    except Exception:  # the cache is down: answer from the database (never a 500), and store nothing
+        log.warning("principal cache unavailable; reading account %s from the database", account_id)
+        value = stamp = None
+        fresh = cache_down = True
+    else:
+        cache_down = False
     if not fresh and value is not None and value.get("stamp") == stamp:
         return _principal(account_id, value)
     row = db.session.execute(
@@ -79,7 +86,11 @@ def load(account_id, *, fresh=False):
         .limit(MAX_FAMILIES)
     ).all()
     value = {"gen": row[1], "vet": row[2], "status": row[3], "fams": list(families), "stamp": stamp}
-    cache.set(value_key, value, _ttl())
+    if not cache_down:
+        try:
+            cache.set(value_key, value, _ttl())
+        except Exception:
+            log.warning("principal cache unavailable; account %s not cached", account_id)
     return _principal(account_id, value)
 
 
@@ -156,7 +167,7 @@ def _forget_committed(session):
         return
     try:
         forget_now(*pending)
-    except Exception:  # the cache is down: the token check fails closed on it; the entries expire with their TTL
+    except Exception:  # the cache is down: the token check reads the database meanwhile; entries expire with TTL
         log.exception("could not forget %d cached account(s)", len(pending))
 
 

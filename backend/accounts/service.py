@@ -159,7 +159,8 @@ def bind(*, account, name, id_number, phone_code):
             elif db.session.scalar(select(WechatAccount.id).where(WechatAccount.veteran_id == veteran.id)):
                 outcome = VeteranTaken
             else:
-                account.veteran, account.bound_at, account.bind_failures = veteran, now, 0  # the relationship, not the id
+                # the relationship, not veteran_id: the answer reads account.veteran (kept after commit)
+                account.veteran, account.bound_at, account.bind_failures = veteran, now, 0
                 db.session.flush()
             audit_service.record(
                 actor=account,

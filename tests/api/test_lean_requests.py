@@ -61,6 +61,20 @@ def test_authenticated_no_op_costs_no_statement_with_a_warm_cache(api_app, fake_
     assert seen == []
 
 
+def test_a_cache_outage_falls_back_to_the_database_never_a_500(api_app, fake_wechat, veteran, monkeypatch):
+    client = bound_client(api_app, fake_wechat, veteran)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set", down)
+    client.get("/v1/inbox/unread-count", expect=200)
+    with transaction():
+        accounts_service.logout(account=db.session.get(WechatAccount, _account_of(veteran).id))
+    client.get("/v1/inbox/unread-count", expect=401)  # read from the database: the logout is seen at once
+
+
 def test_a_cold_cache_costs_two_small_statements(api_app, fake_wechat, veteran, _db):
     client = bound_client(api_app, fake_wechat, veteran)
     cache.clear()

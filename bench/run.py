@@ -102,6 +102,8 @@ def _server_env(args):
         "DATABASE_URL": args.database_url,
         "BENCHMARK_ENDPOINTS": "1",
         "CELERY_BROKER_URL": args.broker,
+        # the phone token check's cache in Redis, as production runs it (backend/cache.py); a dict per worker otherwise
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
     }
 
 

@@ -239,6 +239,9 @@ def seed(app, *, veterans, units, accounts=None, trips=None, seed=20261126, rese
         writer.finish(
             ["org_unit", "veteran", "wechat_account", "inbox_message", "registration", "travel_consent", "trip"]
         )
+        from backend.figures.rollup import rollup  # the figures pages read the rolled-up counts (backend/figures)
+
+        out(f"  unit_stat {rollup():>18,} rows (figures rolled up)")
     Path(logins).write_text("\n".join(lines) + "\n", encoding="utf-8")
     Path(logins).chmod(0o600)
     seconds = time.monotonic() - started

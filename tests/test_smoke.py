@@ -7,8 +7,17 @@ from werkzeug.test import Client
 from backend.extensions import db
 
 
+# PostgreSQL-only indexes that migration 0016 creates in SQL (an expression key with INCLUDE columns), which the
+# models cannot declare portably; the queue's EXPLAIN tests (tests/registration/test_queue_paths.py) check their use.
+PG_ONLY_INDEXES = {"ix_registration_queue", "ix_registration_scope"}
+
+
+def _compared(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and name in PG_ONLY_INDEXES)
+
+
 def test_migrations_match_models(_db):
-    context = MigrationContext.configure(_db, opts={"compare_type": True})
+    context = MigrationContext.configure(_db, opts={"compare_type": True, "include_object": _compared})
     diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
 

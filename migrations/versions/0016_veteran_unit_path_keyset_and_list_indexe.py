@@ -66,7 +66,7 @@ def _registration_unit_path():
         return
     op.execute(PG_FUNCTION)
     op.execute(PG_TRIGGER)
-    op.alter_column("registration", "unit_path", existing_type=_path_type(), nullable=False)
+    # unit_path stays nullable in the schema (as in the model): the BEFORE trigger fills it on every write.
     # The review queue's tabs in queue order (backend/registration/queries.py): for a large subtree an index-only
     # walk in (submitted, id) order that checks unit_path from the index, stopping after a page ...
     op.execute(

@@ -45,6 +45,9 @@ class MemoryBackend:
         with self._lock:
             self._data.clear()
 
+    def publish(self, channel, message):
+        """One process: nobody else to tell (backend/nearcache.py is not used without Redis)."""
+
 
 class RedisBackend:
     def __init__(self, url):
@@ -61,6 +64,9 @@ class RedisBackend:
     def delete(self, *keys):
         if keys:
             self._redis.delete(*keys)
+
+    def publish(self, channel, message):
+        self._redis.publish(channel, message)
 
     def clear(self):
         keys = list(self._redis.scan_iter(match=f"{PREFIX}*", count=500))
@@ -100,6 +106,14 @@ def delete(*keys):
     _backend().delete(*(PREFIX + key for key in keys))
 
 
+def publish(channel, message):
+    """Publish `message` to the other processes sharing this cache (backend/nearcache.py)."""
+    _backend().publish(channel, message)
+
+
 def clear():
-    """Drop every cached value of this app (tests)."""
+    """Drop every cached value of this app, near caches included (tests)."""
+    from backend import nearcache
+
     _backend().clear()
+    nearcache.clear_all()

@@ -150,4 +150,5 @@ CODES = {
     "files.scan_unavailable": 503,
     # exports slice (issue 12): someone else's export, out of scope, expired or not finished: one answer
     "exports.not_found": 404,
+    "exports.too_many": 409,
 }

@@ -103,3 +103,17 @@ class IdConverter(BaseConverter):
 
 def install_id_converter(app):
     app.url_map.converters["id"] = IdConverter
+
+
+# url_for() takes these keyword arguments itself; a query string must never reach it under these names.
+_URL_FOR_OWN = frozenset({"endpoint", "values", "method"})
+
+
+def link_args(*drop):
+    """The request's non-empty query arguments, minus `drop`, safe to pass back to url_for(**args) for pager links:
+    names that url_for reads itself (`endpoint`, `_external`, `_scheme`, `_anchor`, ...) are left out."""
+    from flask import request
+
+    return {
+        k: v for k, v in request.args.items() if v and k not in drop and k not in _URL_FOR_OWN and not k.startswith("_")
+    }

@@ -161,6 +161,8 @@ class Base:
     REDIS_URL = env("REDIS_URL")
     # lean slice (issue 12): how long the phone token check may trust its cached account state (backend/cache.py)
     PRINCIPAL_CACHE_SECONDS = env_int("PRINCIPAL_CACHE_SECONDS", 60)
+    # ...and in each process, kept coherent by Redis pub/sub (backend/nearcache.py); 0 turns the near cache off
+    PRINCIPAL_LOCAL_SECONDS = env_int("PRINCIPAL_LOCAL_SECONDS", 5)
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     PORTAL_LOGIN_RATE_LIMIT = env("PORTAL_LOGIN_RATE_LIMIT", "20 per minute")

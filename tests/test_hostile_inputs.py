@@ -36,6 +36,7 @@ QUERY_KEYS = {
     ),
     "api": ("limit", "cursor", "echostr", "signature", "timestamp", "nonce", "encrypt_type", "msg_signature"),
 }  # fmt: skip
+URL_FOR_NAMES = ("endpoint", "values", "method", "_external", "_scheme", "_anchor", "_method", "after", "before")
 RAW_QUERY_VALUES = ("%00", "%ED%A0%80", "%FF%FE")
 RATE_LIMITS = ("API_LOGIN_RATE_LIMIT", "API_BIND_RATE_LIMIT", "API_EVENTS_RATE_LIMIT", "PORTAL_LOGIN_RATE_LIMIT")
 
@@ -114,6 +115,8 @@ def _requests(app_name, cell, world, client, api_app, endpoint):
             f"query {value[:12]!r}",
             {"method": method, "path": _with_query(url, "&".join(f"{k}={quote(value)}" for k in keys))},
         )
+    # names url_for() reads itself: a page that hands its query back to url_for(**args) must drop them
+    yield "url_for names", {"method": method, "path": _with_query(url, "&".join(f"{k}=x" for k in URL_FOR_NAMES))}
     for raw in RAW_QUERY_VALUES:
         yield f"raw query {raw}", {"method": method, "path": _with_query(url, "&".join(f"{k}={raw}" for k in keys))}
     if method == "GET":

@@ -11,6 +11,7 @@ from backend.audit import chain
 from backend.audit import display as audit_display
 from backend.audit import service as audit_service
 from backend.audit import verify as audit_verify
+from backend.webutil import link_args
 
 bp = Blueprint("audit", __name__)
 
@@ -40,7 +41,7 @@ def index():
     rows, next_before = audit_service.list_audit(
         actor=reader, filters=filters, before_id=request.args.get("before", type=int)
     )
-    args = {k: v for k, v in request.args.items() if k != "before" and v}
+    args = link_args("before")
     return render_template(
         "audit/index.html",
         lines=audit_display.present(reader=reader, rows=rows),

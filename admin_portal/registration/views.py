@@ -18,6 +18,7 @@ from backend.registration import service as registration_service
 from backend.registration.models import ACTION_LABELS, CHANNEL_LABELS
 from backend.veterans import service as veterans_service
 from backend.veterans import timeline as veteran_timeline
+from backend.webutil import link_args
 
 bp = Blueprint("registration", __name__)
 
@@ -53,7 +54,7 @@ def index():
         "registration/index.html",
         page=page,
         filters=filters,
-        args={k: v for k, v in request.args.items() if k not in ("after", "before") and v},
+        args=link_args("after", "before"),
         total=queries.estimate_queue(actor=actor, filters=filters),
         tabs=queries.TABS,
         counts=queries.tab_counts(actor=actor, year=filters.year),

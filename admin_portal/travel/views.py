@@ -16,6 +16,7 @@ from backend.travel.countries import DESTINATIONS, DOCUMENTS, PURPOSES
 from backend.travel.models import STATUS_LABELS
 from backend.veterans import service as veterans_service
 from backend.veterans import timeline as veteran_timeline
+from backend.webutil import link_args
 
 bp = Blueprint("travel", __name__)
 
@@ -51,7 +52,7 @@ def _id_arg(name):
 @permission_required("travel.view")
 def index():
     filters = _filters()
-    args = {k: v for k, v in request.args.items() if v and k not in ("after", "before")}
+    args = link_args("after", "before")
     return render_template(
         "travel/index.html",
         page=queries.trip_page(

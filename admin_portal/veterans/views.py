@@ -16,6 +16,7 @@ from backend.veterans import import_files, importer, queries
 from backend.veterans import service as veterans_service
 from backend.veterans import timeline as veteran_timeline
 from backend.veterans.models import STATUS_LABELS
+from backend.webutil import link_args
 
 bp = Blueprint("veterans", __name__)
 
@@ -52,7 +53,7 @@ def index():
         total = queries.estimate_count(actor=actor, filters=filters)
     except ValidationFailed as error:
         search_error, page, total = "；".join(error.details.values()) or error.message, queries.Page([], None, None), 0
-    args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    args = link_args("after", "before")
     return render_template(
         "veterans/index.html",
         page=page,

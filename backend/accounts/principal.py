@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from backend import cache
+from backend import cache, nearcache
 from backend.accounts.models import TokenFamily, WechatAccount
 from backend.extensions import db
 from backend.veterans.models import Veteran
@@ -62,6 +62,12 @@ def _ttl():
 def load(account_id, *, fresh=False):
     """The Principal of `account_id` (None when the account does not exist), from the cache unless `fresh`."""
     value_key, stamp_key = _keys(account_id)
+    near = nearcache.for_app()  # this process's copy, coherent through pub/sub (backend/nearcache.py)
+    if near is not None and not fresh:
+        value = near.get(account_id)
+        if value is not None:
+            return _principal(account_id, value)
+    epoch = near.epoch() if near is not None else None
     try:
         value, stamp = cache.get_many(value_key, stamp_key)  # the stamp is read before the database: see docstring
     except Exception:  # the cache is down: answer from the database (never a 500), and store nothing
@@ -71,6 +77,8 @@ def load(account_id, *, fresh=False):
     else:
         cache_down = False
     if not fresh and value is not None and value.get("stamp") == stamp:
+        if near is not None:
+            near.put(account_id, value, epoch)
         return _principal(account_id, value)
     row = db.session.execute(
         select(WechatAccount.id, WechatAccount.token_generation, WechatAccount.veteran_id, Veteran.status)
@@ -91,6 +99,9 @@ def load(account_id, *, fresh=False):
             cache.set(value_key, value, _ttl())
         except Exception:
             log.warning("principal cache unavailable; account %s not cached", account_id)
+        else:
+            if near is not None:
+                near.put(account_id, value, epoch)
     return _principal(account_id, value)
 
 
@@ -134,6 +145,7 @@ def forget(account_id):
 def forget_now(*account_ids):
     for account_id in account_ids:
         cache.set(_keys(account_id)[1], uuid.uuid4().hex, _ttl() * 10)
+    nearcache.forget(account_ids)  # this process at once; the others through pub/sub
 
 
 @event.listens_for(Session, "after_flush")

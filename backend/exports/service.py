@@ -12,15 +12,15 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from backend import denials
 from backend import tasks as task_queue
 from backend.audit import service as audit_service
 from backend.db import after_commit, transaction, utcnow
-from backend.errors import AppError, NotFound, ValidationFailed
+from backend.errors import AppError, NotFound, RuleViolation, ValidationFailed
 from backend.exports import registry
-from backend.exports.models import ExportJob
+from backend.exports.models import ACTIVE, ExportJob
 from backend.exports.writer import write_workbook
 from backend.extensions import db
 from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
@@ -41,8 +41,18 @@ class ExportNotFound(NotFound):
     message = "未找到该导出文件，或下载链接已过期"
 
 
+class TooManyExports(RuleViolation):
+    code = "exports.too_many"
+    message = "您已有导出任务正在进行，请等其完成后再导出"
+
+
+# Per staff member, queued or running at once: one clerk cannot fill the exports queue (or the disk) for everybody.
+MAX_ACTIVE_PER_STAFF = 2
+
+
 def export_dir():
-    path = Path(current_app.config.get("EXPORT_DIR") or Path(current_app.instance_path) / "exports")
+    """The export files' directory, absolute: the worker writes and send_file reads the same path whatever the cwd."""
+    path = Path(current_app.config.get("EXPORT_DIR") or Path(current_app.instance_path) / "exports").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -61,6 +71,13 @@ def request_export(*, actor, kind, params):
     require_permission(actor, spec.permission)
     source = spec.build(actor, dict(params or {}))  # checks parameters and scope; reads no rows
     with transaction():
+        active = (
+            select(func.count())
+            .select_from(ExportJob)
+            .where(ExportJob.created_by_id == actor.id, ExportJob.status.in_(ACTIVE))
+        )
+        if db.session.scalar(active) >= MAX_ACTIVE_PER_STAFF:
+            raise TooManyExports(details={"active": MAX_ACTIVE_PER_STAFF})
         job = ExportJob(
             kind=kind,
             params=source.params,

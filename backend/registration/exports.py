@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from backend.errors import ValidationFailed
 from backend.exports.registry import Source, export_kind
 from backend.extensions import db
+from backend.figures.service import find_stat
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope
 from backend.registration import queries, windows
@@ -49,6 +50,7 @@ def _rows(actor, year, unit_id):
             f.share(f.overdue),
             f.median_review_days,
         ]
+    yield [own.as_of_text]  # 「统计截至 …」: rolled-up figures say when they were counted
 
 
 @export_kind("registration_figures", permission="registration.view", title="年度确认进度")
@@ -58,6 +60,8 @@ def figures_export(actor, params):
     """
     year = _year(params.get("year"))
     unit = get_unit_in_scope(actor, params.get("unit") or actor.org_unit_id)
+    if find_stat(unit.id, year) is None:  # never a sheet of zeros for a year the roll-up has not counted
+        raise ValidationFailed(details={"year": "该年度统计尚未生成，暂不能导出"})
     return Source(
         header=HEADER,
         rows=_rows(actor, year, unit.id),

@@ -60,6 +60,14 @@ class Registration(db.Model):
             postgresql_where=text("status = 'draft'"),
             sqlite_where=text("status = 'draft'"),
         ),
+        # The 有关注事项 tab (few rows): its capped count and list read only the flagged rows.
+        Index(
+            "ix_registration_flagged_year_path",
+            "year",
+            "unit_path",
+            postgresql_where=text("flagged"),
+            sqlite_where=text("flagged"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

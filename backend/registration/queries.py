@@ -17,7 +17,7 @@ from backend.veterans.models import Veteran
 TABS = {
     "waiting": ("待审核", Registration.status == "submitted"),
     "returned": ("已退回", Registration.status == "returned"),
-    "flagged": ("有关注事项", Registration.flagged.is_(True)),
+    "flagged": ("有关注事项", Registration.flagged),  # bare, as the partial index ix_registration_flagged_year_path
     "approved": ("已通过", Registration.status == "approved"),
     "overdue": ("逾期未报", Registration.status == "overdue"),
     # workbench slice (issue 11): the list the workbench's 待约谈 count links to
@@ -79,18 +79,18 @@ def parse_queue_cursor(raw):
         return None
 
 
+def _in_subtree(path):
+    """Registrations whose unit lies under `path`: a range of registration.unit_path ("/" sorts just before "0")."""
+    return Registration.unit_path >= path, Registration.unit_path < path[:-1] + "0"
+
+
 def _queue_query(actor, f):
     require_permission(actor, "registration.view")
     tab = f.tab if f.tab in TABS else "waiting"
     # lists slice (issue 12): the subtree as a range of registration.unit_path (kept by a trigger), which the queue
     # indexes hold, instead of a join to org_unit that the planner can only answer by sorting the whole tab.
     path = get_unit_in_scope(actor, f.unit_id).path if f.unit_id else actor.scope_path
-    query = select(Registration).where(
-        Registration.year == f.year,
-        TABS[tab][1],
-        Registration.unit_path >= path,
-        Registration.unit_path < path[:-1] + "0",  # "/" sorts just before "0": exactly the paths under `path`
-    )
+    query = select(Registration).where(Registration.year == f.year, TABS[tab][1], *_in_subtree(path))
     if f.grid_id:
         query = query.where(Registration.unit_id == f.grid_id)
     if f.name:
@@ -152,7 +152,7 @@ def estimate_queue(*, actor, filters, cap=None):
 def tab_counts(*, actor, year, cap=ESTIMATE_CAP):
     """CappedCount per tab: exact up to `cap` (it matches the list); beyond, the rolled-up figure (「约 N」)."""
     require_permission(actor, "registration.view")
-    base = scoped(select(Registration.id).where(Registration.year == year), actor, Registration.unit_id)
+    base = select(Registration.id).where(Registration.year == year, *_in_subtree(actor.scope_path))
     return _with_estimates({tab: capped_count(base.where(cond), cap) for tab, (_, cond) in TABS.items()}, actor, year)
 
 
@@ -228,7 +228,7 @@ def _figures(unit, stat, with_median=True):
 def todo_counts(*, actor, year, cap=1000):
     """Capped counts of the review queue tabs the workbench shows: {tab: CappedCount}."""
     require_permission(actor, "registration.view")
-    base = scoped(select(Registration.id).where(Registration.year == year), actor, Registration.unit_id)
+    base = select(Registration.id).where(Registration.year == year, *_in_subtree(actor.scope_path))
     counts = {tab: capped_count(base.where(TABS[tab][1]), cap) for tab in ("waiting", "returned", "talks")}
     return _with_estimates(counts, actor, year)
 

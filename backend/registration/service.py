@@ -10,6 +10,7 @@ time in the year. One registration per veteran and year: concurrent first writes
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from backend import pii
 from backend.audit import service as audit_service
@@ -70,8 +71,12 @@ def timeline(reg, *, actor, action, channel, details=None):
     )
 
 
-def find_registration(veteran_id, year, lock=False):
+def find_registration(veteran_id, year, lock=False, with_veteran=True):
+    """This year's row of the veteran, or None. `with_veteran=False` when the caller holds the veteran already (the
+    phone's read): the row comes alone, without the joined veteran and its two units."""
     query = select(Registration).where(Registration.veteran_id == veteran_id, Registration.year == year)
+    if not with_veteran:
+        query = query.options(lazyload(Registration.veteran))
     if lock:
         query = query.with_for_update(of=Registration)
     return db.session.scalars(query).first()
@@ -80,6 +85,7 @@ def find_registration(veteran_id, year, lock=False):
 def last_approved(veteran_id, before_year):
     return db.session.scalars(
         select(Registration)
+        .options(lazyload(Registration.veteran))  # read for its answers only
         .where(
             Registration.veteran_id == veteran_id, Registration.year < before_year, Registration.status == "approved"
         )
@@ -93,12 +99,17 @@ def _blank(reg):
     return reg is None or (reg.status == "overdue" and not reg.content)
 
 
-def working_content(veteran, reg, year):
+_UNREAD = object()
+
+
+def working_content(veteran, reg, year, previous=_UNREAD):
     """The answers a form starts from: those saved, or before anything was saved, last year's approved answers, the
-    record's contact details and this year's travel reports (the same prefill for the phone and on-site)."""
+    record's contact details and this year's travel reports (the same prefill for the phone and on-site).
+    `previous`: last_approved() when the caller has read it already."""
     if not _blank(reg):
         return reg.content
-    previous = last_approved(veteran.id, year)
+    if previous is _UNREAD:
+        previous = last_approved(veteran.id, year)
     return forms.prefill(previous.content if previous else None, veteran, _trips(veteran, year))
 
 
@@ -106,8 +117,8 @@ def current_view(*, veteran, now=None):
     """This year's registration as the phone shows it: window, state, content (prefilled), what to correct."""
     today = today_cst(now)
     window = window_for(today.year, veteran.grid or veteran.station)
-    reg = find_registration(veteran.id, today.year)
-    previous = last_approved(veteran.id, today.year)
+    reg = find_registration(veteran.id, today.year, with_veteran=False)
+    previous = last_approved(veteran.id, today.year) if _blank(reg) else None  # only a blank form is prefilled
     window_open = window.is_open(today)
     status = reg.status if reg else ("not_started" if window_open or today < window.opens_on else "overdue")
     return {
@@ -118,11 +129,11 @@ def current_view(*, veteran, now=None):
         "editable": status == "returned" or (window_open and status in ("not_started", "draft", "overdue")),
         "registration_id": reg.id if reg else None,
         "form_version": forms.FORM_VERSION,
-        "content": working_content(veteran, reg, today.year),
+        "content": working_content(veteran, reg, today.year, previous),
         "return_reasons": reg.return_reasons if reg and reg.status == "returned" else {},
         "sections": forms.SECTIONS,
         "submitted_at": reg.submitted_at if reg else None,
-        "prefilled_from_year": previous.year if previous and _blank(reg) else None,
+        "prefilled_from_year": previous.year if previous else None,
         "attachments": _attachments(reg),
     }
 

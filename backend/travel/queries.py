@@ -21,26 +21,6 @@ class TripFilter:
     overdue: bool = False
 
 
-def list_trips(*, actor, filters, limit=500):
-    """Trips in scope, newest first. Dates and destinations are encrypted, so those filters apply after decryption
-    of the (already scoped and status-filtered) rows."""
-    require_permission(actor, "travel.view")
-    query = _page_query(actor, filters)
-    out = []
-    for trip in db.session.scalars(query.order_by(Trip.id.desc())):
-        data = trip.details
-        if filters.destination and data["destination"] != filters.destination:
-            continue
-        if filters.date_from and data["planned_departure"] < filters.date_from:
-            continue
-        if filters.date_to and data["planned_departure"] > filters.date_to:
-            continue
-        out.append((trip, data))
-        if len(out) >= limit:
-            break
-    return out
-
-
 # --- lists slice (issue 12): one keyset page, decrypting only what a page needs
 
 SCAN_LIMIT = 2000  # rows examined (decrypted) per request when filtering on sealed fields

@@ -7,6 +7,7 @@ report makes the trip overdue (the daily job). Dates are China Standard Time cal
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from backend import denials, pii
 from backend.audit import service as audit_service
@@ -292,7 +293,9 @@ def list_events(trip):
 def trips_for_registration(veteran_id, year):
     """Trips that left in `year` - 1 or `year` up to now (the registration's "past year"), for its prefill."""
     rows = db.session.scalars(
-        select(Trip).where(Trip.veteran_id == veteran_id, Trip.status.in_(("departed", "returned")))
+        select(Trip)
+        .options(lazyload(Trip.veteran))  # the caller holds the veteran: no join to it and its two units
+        .where(Trip.veteran_id == veteran_id, Trip.status.in_(("departed", "returned")))
     ).all()
     out = []
     for trip in rows:

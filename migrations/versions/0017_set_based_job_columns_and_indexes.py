@@ -68,9 +68,20 @@ def upgrade():
         postgresql_where=sa.text("status = 'draft'"),
         sqlite_where=sa.text("status = 'draft'"),
     )
+    # The review queue's 有关注事项 tab and its capped count: flagged rows are few, so without this index counting
+    # them walked every registration of the year (85 ms at 1M on every queue page).
+    op.create_index(
+        "ix_registration_flagged_year_path",
+        "registration",
+        ["year", "unit_path"],
+        unique=False,
+        postgresql_where=sa.text("flagged"),
+        sqlite_where=sa.text("flagged"),
+    )
 
 
 def downgrade():
+    op.drop_index("ix_registration_flagged_year_path", table_name="registration")
     op.drop_index("ix_registration_draft_year_id", table_name="registration")
     op.drop_index("ix_trip_return_due_open", table_name="trip")
     with op.batch_alter_table("trip", schema=None) as batch_op:

@@ -17,6 +17,7 @@ from backend.extensions import db
 from backend.orgs.scope import OrgUnitNotFound
 from tests.exports.helpers import export_path, read_rows, run_export
 from tests.factories import create_trip, create_veteran
+from tests.helpers import refresh_figures
 
 
 @pytest.fixture
@@ -176,6 +177,7 @@ def test_export_buttons_queue_a_job_and_my_exports_shows_its_progress(world, enq
     fragment = portal.get("/exports/", headers={"HX-Request": "true"}, expect=200).get_data(as_text=True)
     assert "<html" not in fragment and "hx-trigger" not in fragment and 'aria-valuenow="100"' in fragment
     assert f"/exports/{job.id}/download" in fragment
+    refresh_figures()  # the figures export reads the roll-up
     portal.post("/registration/figures/export", data={"year": "2026", "unit": world.x.id}, expect=302)
     portal.post("/veterans/export", data={"unit": world.x1.id}, expect=302)
     assert [name for name, _, _ in enqueued] == ["exports.run"] * 3
@@ -188,3 +190,36 @@ def test_the_export_task_has_its_own_queue_and_limits_and_the_purge_is_a_beat_ta
     assert "exports.purge_expired" in {e["task"] for e in app.config["CELERY_BEAT_SCHEDULE"].values()}
     assert purge_expired.name == "exports.purge_expired" and QueueNames.EXPORTS in QueueNames.all()
     assert run_export.soft_time_limit < run_export.time_limit < app.config["CELERY_VISIBILITY_TIMEOUT"]
+
+
+def test_a_third_export_while_two_run_is_refused_with_a_warning(world, enqueued, portal):
+    for _ in range(2):
+        service.request_export(actor=world.staff_x, kind="veterans", params={"unit": world.x1.id})
+    with pytest.raises(service.TooManyExports):
+        service.request_export(actor=world.staff_x, kind="veterans", params={"unit": world.x1.id})
+    service.request_export(actor=world.staff_y, kind="veterans", params={})  # the cap is per staff member
+    portal.login(world.staff_x)
+    portal.post("/veterans/export", data={"unit": world.x1.id}, expect=302)
+    page = portal.get("/exports/", expect=200).get_data(as_text=True)
+    assert "已有导出任务正在进行" in page and len(enqueued) == 3
+
+
+def test_figures_of_a_year_not_rolled_up_are_refused_never_a_sheet_of_zeros(world, enqueued, portal):
+    from backend.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        service.request_export(actor=world.staff_x, kind="registration_figures", params={"year": "2024"})
+    assert refused.value.details == {"year": "该年度统计尚未生成，暂不能导出"}
+    portal.login(world.staff_x)
+    portal.post("/registration/figures/export", data={"year": "2024"}, expect=302)
+    assert "该年度统计尚未生成" in portal.get("/exports/", expect=200).get_data(as_text=True)
+    refresh_figures()
+    job = run_export(world.staff_x, "registration_figures", {"year": str(utcnow().year)})
+    (rows,) = read_rows(job).values()
+    assert rows[-1][0].startswith("统计截至 ")
+
+
+def test_the_export_directory_is_absolute_whatever_the_setting(app, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "EXPORT_DIR", "relative-exports-dir")
+    monkeypatch.chdir(tmp_path)
+    assert service.export_dir() == tmp_path / "relative-exports-dir"  # resolved now: send_file reads the same path

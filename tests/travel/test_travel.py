@@ -138,10 +138,10 @@ def test_staff_list_filters_scope_and_audited_views(world, vet, monkeypatch):
     account = _consented(vet)
     trip = service.report_trip(account=account, **plan())
     service.report_trip(account=account, **plan(destination="TH"))
-    rows = queries.list_trips(actor=world.staff_x, filters=queries.TripFilter(destination="JP"))
+    rows = queries.trip_page(actor=world.staff_x, filters=queries.TripFilter(destination="JP")).rows
     assert [t.id for t, _ in rows] == [trip.id]
-    assert queries.list_trips(actor=world.staff_y, filters=queries.TripFilter()) == []
-    assert queries.list_trips(actor=world.staff_x, filters=queries.TripFilter(date_from=date(2027, 6, 1))) == []
+    assert queries.trip_page(actor=world.staff_y, filters=queries.TripFilter()).rows == []
+    assert queries.trip_page(actor=world.staff_x, filters=queries.TripFilter(date_from=date(2027, 6, 1))).rows == []
     with pytest.raises(service.TripNotFound):
         service.get_trip_for_staff(actor=world.staff_y, trip_id=trip.id)
     with pytest.raises(PermissionDenied):
@@ -151,7 +151,7 @@ def test_staff_list_filters_scope_and_audited_views(world, vet, monkeypatch):
     monkeypatch.setattr("backend.tasks.enqueue", lambda task, *args, **kw: None)
     job = run_export(world.staff_x, "travel")  # issue 12: an export is a job (tests/exports)
     assert job.status == "done" and job.rows_done == len(
-        queries.list_trips(actor=world.staff_x, filters=queries.TripFilter())
+        queries.trip_page(actor=world.staff_x, filters=queries.TripFilter()).rows
     )
     actions = db.session.scalars(
         select(AuditLog.action).where(AuditLog.action.in_(("travel.view", "export.finished"))).order_by(AuditLog.id)

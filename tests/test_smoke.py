@@ -6,7 +6,6 @@ from werkzeug.test import Client
 
 from backend.extensions import db
 
-
 # PostgreSQL-only indexes that migration 0016 creates in SQL (an expression key with INCLUDE columns), which the
 # models cannot declare portably; the queue's EXPLAIN tests (tests/registration/test_queue_paths.py) check their use.
 PG_ONLY_INDEXES = {"ix_registration_queue", "ix_registration_scope"}

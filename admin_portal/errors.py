@@ -5,10 +5,11 @@ import logging
 from flask import render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from backend import denials
-from backend.errors import AppError, PermissionDenied
+from backend.errors import AppError, PermissionDenied, StaleUpdate
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,13 @@ def handle_unexpected(error):
     return render_error(500)
 
 
+def handle_stale(error):
+    return handle_app_error(StaleUpdate())
+
+
 def register(app):
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

@@ -52,6 +52,14 @@ class RuleViolation(AppError):
     message = "当前状态不允许此操作"
 
 
+class StaleUpdate(RuleViolation):
+    """Somebody else changed the record between this request's read and its write (the row's version_id moved):
+    nothing was written; the person reloads and tries again. Both apps map SQLAlchemy's StaleDataError to this."""
+
+    code = "request.stale_update"
+    message = "该信息刚被更新，请刷新后重试"
+
+
 class MalformedRequest(AppError):
     status = 400
     code = "request.malformed"
@@ -85,6 +93,7 @@ CODES = {
     "request.method_not_allowed": 405,
     "request.unsupported_media_type": 415,
     "request.conflict": 409,
+    "request.stale_update": 409,
     "request.rate_limited": 429,
     # phone slice (issue 10): Idempotency-Key
     "request.idempotency_mismatch": 422,

@@ -5,10 +5,11 @@ import re
 
 import marshmallow as ma
 from flask import jsonify
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backend import denials
-from backend.errors import AppError
+from backend.errors import AppError, StaleUpdate
 from backend.webutil import current_request_id
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,12 @@ class ErrorEnvelopeSchema(ma.Schema):
     request_id = ma.fields.String(allow_none=True)
 
 
+def handle_stale(error):
+    return handle_app_error(StaleUpdate())
+
+
 def register(app):
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -257,6 +257,9 @@ def update_contact(*, account, **fields):
     veteran = require_veteran(account)
     cleaned = veterans_service.clean_fields({k: v for k, v in fields.items() if k in CONTACT_FIELDS})
     with transaction():
+        # the veteran's own concurrent saves (two taps, two devices) queue on the row instead of failing the version
+        # check; a concurrent staff edit still does (request.stale_update)
+        db.session.refresh(veteran, with_for_update=True)
         changed = veterans_service.apply_fields(veteran, cleaned)
         if changed:
             veterans_service.add_history(veteran, None, "updated", {"fields": changed}, channel="miniprogram")

@@ -21,7 +21,7 @@ def get_me():
 @bp.route("/me", methods=["PATCH"])
 @bp.arguments(MePatchSchema)
 @bp.response(200, MeSchema)
-@errors(bp, *VETERAN_ERRORS, "veterans.invalid_mobile")
+@errors(bp, *VETERAN_ERRORS, "veterans.invalid_mobile", "request.stale_update")
 def patch_me(payload):
     """修改本人联系方式（仅手机号、住址）。"""
     return accounts_service.update_contact(account=current_account(), **payload)

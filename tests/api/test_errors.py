@@ -60,3 +60,30 @@ def test_ids_too_large_for_the_database_are_404_not_500(api, portal_app, world):
     client = portal_as(portal_app, world.staff_x)
     assert client.get("/veterans/99999999999999999999").status_code == 404
     assert client.get("/veterans/999999999999999999").status_code == 404
+
+
+def test_a_lost_version_race_is_a_409_never_a_500(api_app, fake_wechat, world, monkeypatch):
+    """Two writers of one veteran: the loser's version check fails (StaleDataError) and gets request.stale_update."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from tests.api.helpers import bound_client
+    from tests.factories import create_veteran
+
+    client = bound_client(api_app, fake_wechat, create_veteran(station=world.x1))
+
+    def lost(**kwargs):
+        raise StaleDataError("UPDATE statement on table 'veteran' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr("backend.accounts.service.update_contact", lost)
+    body = client.call("PATCH", "/v1/me", json={"address": "青山路2号"}, expect=409).get_json()
+    assert body["error"]["code"] == "request.stale_update" and body["error"]["message"] == "该信息刚被更新，请刷新后重试"
+
+
+def test_the_portal_answers_a_lost_version_race_with_a_409_page(portal_app):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from admin_portal.errors import handle_stale
+
+    with portal_app.test_request_context("/veterans/1/edit", method="POST"):
+        body, status = handle_stale(StaleDataError("0 were matched"))[:2]
+    assert status == 409 and "该信息刚被更新，请刷新后重试" in body

@@ -76,7 +76,8 @@ def test_a_lost_version_race_is_a_409_never_a_500(api_app, fake_wechat, world, m
 
     monkeypatch.setattr("backend.accounts.service.update_contact", lost)
     body = client.call("PATCH", "/v1/me", json={"address": "青山路2号"}, expect=409).get_json()
-    assert body["error"]["code"] == "request.stale_update" and body["error"]["message"] == "该信息刚被更新，请刷新后重试"
+    assert body["error"]["code"] == "request.stale_update"
+    assert body["error"]["message"] == "该信息刚被更新，请刷新后重试"
 
 
 def test_the_portal_answers_a_lost_version_race_with_a_409_page(portal_app):

@@ -1,5 +1,7 @@
 """Request helpers that assert the status (Notify's admin_request, Flask tutorial's AuthActions)."""
 
+from contextlib import contextmanager
+
 from tests.factories import PASSWORD, TOTP_SECRET
 
 
@@ -106,3 +108,37 @@ def refresh_figures(years=None):
     from backend.figures.rollup import rollup
 
     return rollup(years=years)
+
+
+# --- SQL seen by the database (issue 12: statement budgets and EXPLAIN checks, never timings)
+
+HARNESS_SQL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")  # the test harness's own, not the app's
+
+
+@contextmanager
+def sql_statements(target=None, keep=None, with_parameters=False):
+    """The statements sent on `target` (an engine or connection; default the app's engine) inside the block, minus
+    the harness's savepoints; `keep(statement)` filters further. Items are strings, or (statement, parameters)."""
+    from sqlalchemy import event
+
+    from backend.extensions import db
+
+    target = db.engine if target is None else target
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith(HARNESS_SQL) and (keep is None or keep(statement)):
+            seen.append((statement, parameters) if with_parameters else statement)
+
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", record)
+
+
+def explain_plans(connection, call, keep):
+    """EXPLAIN of each statement `call()` sends on `connection` that `keep(statement)` selects (PostgreSQL)."""
+    with sql_statements(connection, keep=keep, with_parameters=True) as statements:
+        call()
+    return ["\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in statements]

@@ -259,7 +259,12 @@ def update_contact(*, account, **fields):
     with transaction():
         # the veteran's own concurrent saves (two taps, two devices) queue on the row instead of failing the version
         # check; a concurrent staff edit still does (request.stale_update)
-        db.session.refresh(veteran, with_for_update=True)
+        veteran = db.session.scalars(
+            select(Veteran)
+            .where(Veteran.id == veteran.id)
+            .with_for_update(of=Veteran)  # the row only: its units come by an outer join
+            .execution_options(populate_existing=True)
+        ).one()
         changed = veterans_service.apply_fields(veteran, cleaned)
         if changed:
             veterans_service.add_history(veteran, None, "updated", {"fields": changed}, channel="miniprogram")

@@ -4,11 +4,9 @@ Counts, never timings: each read stays within a small number of SQL statements s
 invalidation takes effect on the very next request, in one process and across two apps sharing Redis.
 """
 
-from contextlib import contextmanager
-
 import pytest
 from flask_jwt_extended import verify_jwt_in_request
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from backend import cache
 from backend.accounts import service as accounts_service
@@ -19,7 +17,7 @@ from backend.veterans.models import Veteran
 from miniprogram_api.security import requires_veteran
 from tests.api.helpers import bound_client, login, phone_code
 from tests.factories import create_veteran
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, sql_statements
 
 
 @pytest.fixture
@@ -29,23 +27,9 @@ def veteran(world):
 
 # The test harness turns each session's transaction into a savepoint (tests/conftest.py); in production that is the
 # driver's implicit BEGIN and the pool's ROLLBACK, which never pass through cursor execution. Not counted.
-HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
-
-
-@contextmanager
 def count_statements(connection):
     """Every SQL statement sent on the test's connection (all apps share it) inside the block."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(HARNESS):
-            seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
+    return sql_statements(connection)
 
 
 def _account_of(veteran):

@@ -4,13 +4,12 @@ org tree), never the registrations or veterans (EXPLAIN on PostgreSQL)."""
 import re
 
 import pytest
-from sqlalchemy import event
 
 from backend.registration import queries as registration_queries
 from backend.registration.windows import today_cst
 from backend.veterans import queries as veterans_queries
 from tests.factories import create_veteran
-from tests.helpers import portal_as, refresh_figures
+from tests.helpers import explain_plans, portal_as, refresh_figures
 
 
 def test_pages_show_as_of_or_not_yet(portal_app, world):
@@ -30,19 +29,8 @@ def test_pages_show_as_of_or_not_yet(portal_app, world):
     assert "统计截至 20" in home.split('data-testid="card-progress"', 1)[1].split("</section>", 1)[0]
 
 
-def _plans(connection, call):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(connection, "before_cursor_execute", capture)
-    try:
-        call()
-    finally:
-        event.remove(connection, "before_cursor_execute", capture)
-    return ["\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in statements]
+def _select(statement):
+    return statement.lstrip().upper().startswith("SELECT")
 
 
 @pytest.mark.postgres
@@ -54,8 +42,8 @@ def test_explain_figures_read_touches_only_unit_stat(world, _db):
     # A handful of rows makes a sequential scan the cheapest plan; with it priced out, a remaining Seq Scan on
     # unit_stat would mean no index serves the read (PostgreSQL still uses a seq scan when nothing else can).
     _db.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    plans = _plans(_db, lambda: registration_queries.figures(actor=world.supervisor_parent, year=year))
-    plans += _plans(_db, lambda: veterans_queries.coverage(actor=world.supervisor_parent))
+    plans = explain_plans(_db, lambda: registration_queries.figures(actor=world.supervisor_parent, year=year), _select)
+    plans += explain_plans(_db, lambda: veterans_queries.coverage(actor=world.supervisor_parent), _select)
     scanned = re.findall(r" on (\w+)", "\n".join(plans))
     tables = {name for name in scanned if not name.startswith(("ix_", "pk_", "uq_"))}  # a bitmap scan names its index
     # the actor (staff, roles) and the org tree, then unit_stat by primary key: no registration, no veteran rows

@@ -2,10 +2,8 @@
 from orgs.tree within the actor's scope."""
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from backend.db import transaction
 from backend.errors import PermissionDenied
@@ -14,6 +12,7 @@ from backend.orgs.models import OrgUnit
 from backend.orgs.scope import OrgUnitNotFound
 from backend.orgs.tree import child_nodes, tree_nodes
 from tests.factories import create_staff, create_unit, unique
+from tests.helpers import sql_statements
 
 FAN_OUT = (4, 4, 4, 3)  # cities per province, counties per city, stations per county, grids per station: 276 units
 
@@ -37,22 +36,6 @@ def _big_tree():
                     below.append(unit)
             level = below
     return province, level[-1]
-
-
-@contextmanager
-def _statements():
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _walk(nodes):
@@ -98,9 +81,9 @@ def test_the_tree_is_bounded_by_depth_and_fan_out_and_costs_constant_statements(
     for staff in (actor, world.supervisor_parent):  # loaded as a request loads them, before counting
         assert staff.can("orgs.view") and staff.org_unit.path
     small_id, deep_id = world.x1_grid.id, deep_grid.id
-    with _statements() as small:
+    with sql_statements() as small:
         tree_nodes(actor=world.supervisor_parent, current_id=small_id)
-    with _statements() as big:
+    with sql_statements() as big:
         (root,) = tree_nodes(actor=actor, current_id=deep_id)
     nodes = list(_walk([root]))
     assert len(nodes) <= 1 + sum(FAN_OUT)  # the chain's children only: 16 of 277 units
@@ -111,7 +94,7 @@ def test_the_tree_is_bounded_by_depth_and_fan_out_and_costs_constant_statements(
 def test_expanding_a_unit_returns_its_children_in_one_statement(world):
     assert world.staff_x.can("orgs.view") and world.staff_x.org_unit.path
     x1_id = world.x1.id
-    with _statements() as seen:
+    with sql_statements() as seen:
         nodes = child_nodes(actor=world.staff_x, parent_id=x1_id)
     assert [(n.id, n.has_children, n.expanded) for n in nodes] == [(world.x1_grid.id, False, False)]
     assert len(seen) == 2  # the parent in scope, its children with has_children
@@ -149,7 +132,7 @@ def test_page_statements_do_not_grow_with_the_tree(portal, world):
     for actor, unit in ((world.supervisor_parent, world.x1_grid), (big_actor, deep_grid)):
         portal.login(actor)
         portal.get(f"/orgs/{unit.id}", expect=200)
-        with _statements() as seen:
+        with sql_statements() as seen:
             portal.get(f"/orgs/{unit.id}", expect=200)
         counts.append(len(seen))
         portal.post("/logout")

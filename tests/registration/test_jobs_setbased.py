@@ -1,12 +1,11 @@
 """Issue 12, jobs slice: the overdue and reminder jobs are set-based. Batching boundaries, idempotency, per-unit
 windows, statements O(batches) not O(veterans), the timeline, the audit rows and the inbox rows they write."""
 
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from backend.audit.models import AuditLog
 from backend.db import transaction
@@ -16,6 +15,7 @@ from backend.orgs.models import OrgUnit
 from backend.registration import jobs, windows
 from backend.registration.models import Registration, RegistrationEvent, RegistrationReminder
 from tests.factories import create_veteran
+from tests.helpers import sql_statements
 from tests.registration.helpers import FULL
 
 AFTER_CLOSE = "2027-04-02 02:00:00"
@@ -43,22 +43,6 @@ def _events():
     return db.session.scalar(
         select(func.count()).select_from(RegistrationEvent).where(RegistrationEvent.action == "overdue")
     )
-
-
-@contextmanager
-def counted_statements():
-    """Counts every statement sent to the database inside the block."""
-    seen = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def test_batches_smaller_than_the_work_mark_everything_once(world, monkeypatch):
@@ -150,10 +134,10 @@ def test_statements_do_not_grow_with_veterans(world, job):
         for _ in range(n):
             create_veteran(station=world.x1)
         with freeze_time(when):
-            with counted_statements() as seen:
+            with sql_statements(keep=lambda sql: True) as seen:
                 assert getattr(jobs, job)() == n  # exactly the veterans added since the last run
             working.append(len(seen))
-            with counted_statements() as seen:
+            with sql_statements(keep=lambda sql: True) as seen:
                 assert getattr(jobs, job)() == 0  # nothing to do
             idle.append(len(seen))
     assert working[0] == working[1] and idle[0] == idle[1] and idle[1] < 12, (working, idle)
@@ -164,7 +148,7 @@ def test_marking_writes_statements_per_batch_not_per_row(world):
         _registration(create_veteran(station=world.x1), "draft")
     for _ in range(15):
         create_veteran(station=world.y1)
-    with freeze_time(AFTER_CLOSE), counted_statements() as seen:
+    with freeze_time(AFTER_CLOSE), sql_statements(keep=lambda sql: True) as seen:
         assert jobs.mark_overdue() == 30
     assert len(seen) < 30, seen  # two steps, each a handful of statements, whatever the number of rows
     assert not [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM veteran" in s and "name" in s]

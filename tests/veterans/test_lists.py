@@ -1,12 +1,13 @@
 """The registry list: (unit_path, id) keyset order, cursors, scope, unit_path upkeep, and the PostgreSQL plans."""
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from backend.extensions import db
 from backend.veterans import queries, service
 from backend.veterans.models import Veteran
 from tests.factories import create_staff, create_unit, create_veteran
+from tests.helpers import explain_plans
 
 F = queries.VeteranFilter
 
@@ -144,18 +145,8 @@ def _seed(world, per_unit=250):
 
 
 def _plans(connection, call, table="veteran"):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "ORDER BY" in statement and f"FROM {table}" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(connection, "before_cursor_execute", capture)
-    try:
-        call()
-    finally:
-        event.remove(connection, "before_cursor_execute", capture)
-    return ["\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + sql, params)) for sql, params in statements]
+    """EXPLAIN of the page queries (ORDER BY) on `table` that `call()` sends."""
+    return explain_plans(connection, call, lambda sql: "ORDER BY" in sql and f"FROM {table}" in sql)
 
 
 @pytest.mark.postgres

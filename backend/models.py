@@ -6,6 +6,15 @@ from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issu
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
 from backend.idempotency.models import IdempotencyKey  # noqa: F401  (phone slice, issue 10)
 from backend.inbox.models import InboxMessage  # noqa: F401
+from backend.notifications.models import (  # noqa: F401  (notifications slice, issue 13)
+    CallTask,
+    Delivery,
+    MessageTemplate,
+    MessageTemplateVersion,
+    Notification,
+    NotificationPick,
+    VeteranTag,
+)
 from backend.orgs.models import OrgUnit  # noqa: F401
 from backend.registration.models import (  # noqa: F401
     Registration,

@@ -146,6 +146,10 @@ class Base:
         "figures-rollup": {"task": "figures.rollup", "schedule": float(env_int("FIGURES_ROLLUP_INTERVAL", 600))},
         # exports slice (issue 12): export files past their link lifetime, and jobs stuck past the hard limit
         "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 3600.0},
+        # notifications slice (issue 13): scheduled sends that are due, stuck deliveries, the call list
+        "notifications-start-due": {"task": "notifications.start_due", "schedule": 30.0},
+        "notifications-watchdog": {"task": "notifications.watchdog", "schedule": 60.0},
+        "notifications-call-list": {"task": "notifications.build_call_list", "schedule": 3600.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -156,7 +160,20 @@ class Base:
         "backend.accounts.tasks",  # tokens slice (issue 10)
         "backend.figures.tasks",  # aggregates slice (issue 12)
         "backend.exports.tasks",  # exports slice (issue 12)
+        "backend.notifications.tasks",  # notifications slice (issue 13)
     ]
+    # notifications slice (issue 13): the delivery pipeline (backend/notifications/delivery.py)
+    NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 500)  # deliveries per Celery task
+    NOTIFY_APPROVAL_THRESHOLD = env_int("NOTIFY_APPROVAL_THRESHOLD", 1000)  # more recipients need a second person
+    NOTIFY_SEND_RATE = env_int("NOTIFY_SEND_RATE", 50)  # WeChat sends per second, shared by every worker
+    NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)  # tries on -1, 45011 and timeouts, then failed
+    NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)  # backoff: base * 2^(attempt-1)
+    NOTIFY_STUCK_SECONDS = env_int("NOTIFY_STUCK_SECONDS", 600)  # the watchdog requeues queued rows untouched this long
+    NOTIFY_IN_DOUBT_SECONDS = env_int("NOTIFY_IN_DOUBT_SECONDS", 900)  # a claimed send with no answer nor sent event
+    NOTIFY_CALL_AFTER_DAYS = env_int("NOTIFY_CALL_AFTER_DAYS", 3)  # unread this long -> the station's call list
+    NOTIFY_FAILED_SEND_CONSUMES = env_bool("NOTIFY_FAILED_SEND_CONSUMES", False)  # wechat.md §8: unconfirmed
+    NOTIFY_TASK_SOFT_TIME_LIMIT = env_int("NOTIFY_TASK_SOFT_TIME_LIMIT", 240)  # one batch of 500 at the rate cap
+    NOTIFY_TASK_TIME_LIMIT = env_int("NOTIFY_TASK_TIME_LIMIT", 300)
 
     REDIS_URL = env("REDIS_URL")
     # lean slice (issue 12): how long the phone token check may trust its cached account state (backend/cache.py)
@@ -176,15 +193,6 @@ class Base:
     WECHAT_PUSH_REQUIRE_AES = env_bool("WECHAT_PUSH_REQUIRE_AES", False)
     WECHAT_PUSH_MAX_AGE = int(env("WECHAT_PUSH_MAX_AGE")) if env("WECHAT_PUSH_MAX_AGE") else None
     # The subscribe-message templates, as configured in the mini program admin. One-time unless long_term.
-    WECHAT_TEMPLATES = [
-        {
-            "kind": "registration",
-            "title": "年度确认办理提醒",
-            "template_id": env("WECHAT_TPL_REGISTRATION", "TPL_REGISTRATION"),
-        },
-        {"kind": "care", "title": "关爱通知", "template_id": env("WECHAT_TPL_CARE", "TPL_CARE")},
-        {"kind": "booking", "title": "预约服务提醒", "template_id": env("WECHAT_TPL_BOOKING", "TPL_BOOKING")},
-    ]
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=2)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
     JWT_ALGORITHM = "HS256"

@@ -263,6 +263,14 @@ def _db(request, apps):
             owner_engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def kicked(monkeypatch):
+    """Notification ids whose delivery would start after commit (tests run delivery themselves)."""
+    calls = []
+    monkeypatch.setattr("backend.notifications.dispatch.kick", calls.append)
+    return calls
+
+
 @pytest.fixture
 def as_owner():
     """`with as_owner(): ...` runs statements as the table owner on the test's own connection (PostgreSQL; a no-op

@@ -1,6 +1,6 @@
 """Inbox messages."""
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import BigId, UTCDateTime, utcnow
@@ -12,6 +12,8 @@ class InboxMessage(db.Model):
     __table_args__ = (
         Index("ix_inbox_message_veteran_id_id", "veteran_id", "id"),
         Index("ix_inbox_message_veteran_unread", "veteran_id", "read_at"),
+        # notifications slice (issue 13): one inbox entry per (notification, veteran), however often a task runs
+        UniqueConstraint("notification_id", "veteran_id", name="uq_inbox_message_notification_veteran"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -22,3 +24,4 @@ class InboxMessage(db.Model):
     link: Mapped[str | None] = mapped_column(String(200))  # a mini program page
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id", ondelete="SET NULL"))

@@ -2,14 +2,14 @@
 
 from collections import defaultdict
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, select, update
 
 from backend import denials
-from backend.bulk import id_rows
 from backend.db import transaction, utcnow
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.inbox.models import InboxMessage
+from backend.notifications.events import notify
 
 
 class MessageNotFound(NotFound):
@@ -17,45 +17,31 @@ class MessageNotFound(NotFound):
     message = "未找到该消息"
 
 
-def post_message(*, veteran_id, kind, title, body, link=None):
-    """Add a message to a veteran's inbox (joins the caller's transaction)."""
-    with transaction():
-        message = InboxMessage(veteran_id=veteran_id, kind=kind, title=title[:100], body=body, link=link)
-        db.session.add(message)
-        db.session.flush()
-    return message
+def post_message(*, veteran_id, kind, title, body, link=None, values=None, sender_unit_id=None):
+    """Tell one veteran (joins the caller's transaction): a notification on the delivery path, so the message reaches
+    the inbox now and WeChat where the veteran granted it. Returns the InboxMessage."""
+    notification = notify(
+        kind, [veteran_id], title=title, body=body, link=link, values=values, sender_unit_id=sender_unit_id
+    )
+    return db.session.scalars(
+        select(InboxMessage).where(
+            InboxMessage.notification_id == notification.id, InboxMessage.veteran_id == veteran_id
+        )
+    ).one()
 
 
-def post_messages(rows):
-    """Add many messages at once (joins the caller's transaction); returns how many.
+def post_messages(rows, *, values=None):
+    """Tell many veterans at once (joins the caller's transaction); returns how many.
 
-    The bulk entry point for writers that reach many veterans at once (the scheduled jobs' reminders): `rows` is an
-    iterable of dicts with veteran_id, kind, title, body and optionally link, as post_message takes them. Rows with
-    the same message are written by one INSERT … SELECT over the list of veteran ids, so a batch of reminders costs
-    one statement, not one per veteran. Like post_message it only inserts (there is no delivery step yet); the
-    delivery pipeline of the next issue builds on this function, so new bulk writers should call it rather than
-    insert into inbox_message themselves.
+    `rows` is an iterable of dicts with veteran_id, kind, title, body and optionally link. Rows with the same message
+    become one notification (one delivery and one inbox entry per veteran, written by one INSERT … SELECT each), so a
+    batch of reminders costs a few statements, not one per veteran.
     """
-    table = InboxMessage.__table__
     messages = defaultdict(list)
     for row in rows:
         messages[(row["kind"], row["title"][:100], row["body"], row.get("link"))].append(row["veteran_id"])
-    if not messages:
-        return 0
-    now = utcnow()
-    with transaction():
-        for (kind, title, body, link), veteran_ids in messages.items():
-            veterans = id_rows(veteran_ids, name="veteran_id")
-            source = select(
-                veterans.c.veteran_id,
-                literal(kind),
-                literal(title),
-                literal(body),
-                literal(link, table.c.link.type),
-                literal(now, table.c.created_at.type),
-            )
-            columns = ["veteran_id", "kind", "title", "body", "link", "created_at"]
-            db.session.execute(insert(table).from_select(columns, source))
+    for (kind, title, body, link), veteran_ids in messages.items():
+        notify(kind, veteran_ids, title=title, body=body, link=link, values=values)
     return sum(len(ids) for ids in messages.values())
 
 

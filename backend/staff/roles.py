@@ -29,6 +29,12 @@ PERMISSIONS = {
     "registration.windows": "设置年度确认办理时间",
     "travel.view": "查看出入境报备",
     "travel.record": "代为登记出入境报备、记录跟进情况",
+    # notifications slice (issue 13)
+    "notifications.view": "查看通知及送达情况",
+    "notifications.send": "编写、发送关爱通知",
+    "notifications.approve": "审批大范围通知（四眼原则）",
+    "notifications.templates": "管理消息模板",
+    "notifications.calls": "处理电话联系任务",
 }
 
 ROLE_PERMISSIONS = {
@@ -41,6 +47,8 @@ ROLE_PERMISSIONS = {
         "registration.enter",
         "travel.view",
         "travel.record",
+        "notifications.view",
+        "notifications.calls",
     },
     "center_reviewer": {
         "orgs.view",
@@ -53,9 +61,13 @@ ROLE_PERMISSIONS = {
         "registration.review",
         "travel.view",
         "travel.record",
+        "notifications.view",
+        "notifications.send",
+        "notifications.approve",
+        "notifications.calls",
     },
-    "supervisor": {"orgs.view", "veterans.view", "registration.view", "travel.view"},
-    "sys_admin": {"orgs.view", "orgs.manage", "staff.view", "registration.windows"},
+    "supervisor": {"orgs.view", "veterans.view", "registration.view", "travel.view", "notifications.view"},
+    "sys_admin": {"orgs.view", "orgs.manage", "staff.view", "registration.windows", "notifications.templates"},
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},
 }

@@ -17,6 +17,9 @@ class SubscriptionCredit(db.Model):
     credits: Mapped[int] = mapped_column(default=0)
     long_term: Mapped[bool] = mapped_column(Boolean, default=False)  # a standing grant instead of counted credits
     granted: Mapped[bool] = mapped_column(Boolean, default=False)  # long-term: currently granted
+    # notifications slice (issue 13): the veteran turned the template off (change event reject, or a 43101); a new
+    # accept clears it. Deliveries skip with reason "refused" while it is set.
+    refused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

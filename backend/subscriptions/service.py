@@ -8,12 +8,12 @@ templates: a standing grant. A `reject` from the change event zeroes the credit 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import transaction, utcnow
 from backend.extensions import db
+from backend.notifications.models import MessageTemplate, MessageTemplateVersion
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent
 from backend.wechat.push import as_str, event_items
 
@@ -21,8 +21,26 @@ MATCH_WINDOW = timedelta(minutes=10)
 
 
 def templates():
-    """{template_id: {"kind", "title", "long_term"}} from WECHAT_TEMPLATES."""
-    return {t["template_id"]: t for t in current_app.config["WECHAT_TEMPLATES"]}
+    """{wechat template id: {"template_id", "kind", "kinds", "title", "long_term"}} from the template versions in
+    force (the system administrator maps them in the portal; several message kinds may share one WeChat template)."""
+    rows = db.session.execute(
+        select(
+            MessageTemplate.key,
+            MessageTemplate.name,
+            MessageTemplateVersion.wechat_template_id,
+            MessageTemplateVersion.long_term,
+        )
+        .join(MessageTemplateVersion, MessageTemplate.current_version_id == MessageTemplateVersion.id)
+        .where(MessageTemplateVersion.wechat_template_id.is_not(None))
+        .order_by(MessageTemplate.id)
+    )
+    out = {}
+    for key, name, template_id, long_term in rows:
+        entry = out.setdefault(
+            template_id, {"template_id": template_id, "kind": key, "kinds": [], "title": name, "long_term": long_term}
+        )
+        entry["kinds"].append(key)
+    return out
 
 
 def _credit_row(openid, template_id):
@@ -112,7 +130,7 @@ def list_status(*, account):
         for r in db.session.scalars(select(SubscriptionCredit).where(SubscriptionCredit.openid == account.openid))
     }
     out = []
-    for t in current_app.config["WECHAT_TEMPLATES"]:
+    for t in templates().values():
         row = rows.get(t["template_id"])
         credits = row.credits if row else 0
         granted = bool(row and row.granted)

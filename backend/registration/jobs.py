@@ -231,7 +231,7 @@ def _remind(year, kind, window, in_group, lo, hi):
     veteran_ids = sorted(db.session.scalars(statement).all())
     title, body = REMINDERS[kind]
     text = body.format(year=year, closes=f"{window.closes_on:%m月%d日}")
-    post_messages(
+    rows = (
         {
             "veteran_id": v,
             "kind": f"registration.{kind}",
@@ -241,6 +241,8 @@ def _remind(year, kind, window, in_group, lo, hi):
         }
         for v in veteran_ids
     )
+    # notifications slice (issue 13): the WeChat card's values, the same for everyone (no personal data)
+    post_messages(rows, values={"结果": "待办理", "截止日期": f"{window.closes_on:%Y年%m月%d日}"})
     return len(veteran_ids)
 
 

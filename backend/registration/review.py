@@ -62,6 +62,8 @@ def _approved_side_effects(reg, actor, channel="portal"):
         title=f"{reg.year}年度确认登记已通过",
         body="您的年度确认登记已审核通过，相关待遇按规定落实。",
         link="pages/registration/index",
+        values={"结果": "已通过"},
+        sender_unit_id=actor.org_unit_id,
     )
 
 
@@ -95,6 +97,8 @@ def return_for_correction(*, actor, registration_id, expected_version, reasons):
             title=f"{reg.year}年度确认登记需补正",
             body=f"请按以下意见修改后重新提交。{body}",
             link="pages/registration/index",
+            values={"结果": "需补正"},
+            sender_unit_id=actor.org_unit_id,
         )
     return reg
 
@@ -132,6 +136,9 @@ def flag_concern(*, actor, registration_id, concern, scheduled_at, place):
             kind="registration.talk",
             title="约谈通知",
             body=f"请于{when:%Y年%m月%d日 %H:%M}到{talk.place}参加约谈。如有困难请联系服务站。",
+            link="pages/inbox/index",
+            values={"结果": "待约谈", "约谈日期": f"{when:%Y年%m月%d日 %H:%M}"},
+            sender_unit_id=actor.org_unit_id,
         )
     return talk
 

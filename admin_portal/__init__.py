@@ -26,6 +26,7 @@ def register_blueprints(app):
     from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
+    from admin_portal.notifications import bp as notifications_bp  # notifications slice (issue 13)
     from admin_portal.orgs.views import bp as orgs_bp
     from admin_portal.registration.views import bp as registration_bp
     from admin_portal.security import requires_no_login, requires_staff_login
@@ -44,6 +45,7 @@ def register_blueprints(app):
         (registration_bp, "/registration", requires_staff_login),
         (travel_bp, "/travel", requires_staff_login),
         (exports_bp, "/exports", requires_staff_login),  # exports slice (issue 12): one's own export jobs
+        (notifications_bp, "/notifications", requires_staff_login),  # notifications slice (issue 13)
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

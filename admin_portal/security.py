@@ -28,6 +28,9 @@ NAV = [
     ("registration.windows_admin", "办理时间", "registration.windows"),
     ("audit.index", "审计日志", "audit.view"),
     ("exports.index", "我的导出", None),  # exports slice (issue 12): one's own export jobs
+    ("notifications.templates_index", "消息模板", "notifications.templates"),  # notifications slice (issue 13)
+    ("notifications.index", "通知", "notifications.view"),  # notifications slice (issue 13)
+    ("notifications.calls", "电话联系", "notifications.calls"),  # notifications slice (issue 13)
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.

@@ -62,6 +62,10 @@ def init_app(app):
             from backend.figures.rollup import rollup  # aggregates slice: the figures pages read the rollup
 
             rollup()
+            # notifications slice (issue 13): scheduled sends, the delivery watchdog and the call list, every 30 s
+            from backend.notifications import ticker
+
+            ticker.start(current_app._get_current_object())
         click.echo(f"\n  管理端 (portal):  {base}/")
         click.echo(f"  小程序 API:       {base}/api/v1\n  OpenAPI:          {base}/api/openapi.json")
         path = logins_file()

@@ -160,4 +160,13 @@ CODES = {
     # exports slice (issue 12): someone else's export, out of scope, expired or not finished: one answer
     "exports.not_found": 404,
     "exports.too_many": 409,
+    # notifications slice (issue 13): templates
+    "notifications.template_not_found": 404,
+    # notifications slice (issue 13): compose and send
+    "notifications.not_found": 404,
+    "notifications.not_editable": 409,
+    "notifications.self_approval": 409,
+    # notifications slice (issue 13): the call list
+    "notifications.call_not_found": 404,
+    "notifications.call_closed": 409,
 }

@@ -1,4 +1,4 @@
-"""Configuration classes; the only module that reads os.environ.
+"""Configuration classes; with config/env.py and config/notify.py, the only modules that read os.environ.
 
 APP_ENV picks one of Development (the embedded default), Test and Production. Every value can be overridden by an
 environment variable of the same name. Production refuses to start when a secret is missing or a development-only
@@ -11,23 +11,11 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
+from config.notify import NotifySettings
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
-
-
-def env(name, default=None):
-    return os.environ.get(name, default)
-
-
-def env_int(name, default):
-    return int(os.environ.get(name, default))
-
-
-def env_bool(name, default):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def require_app_env(server):
@@ -101,7 +89,7 @@ class QueueNames:
         return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
-class Base:
+class Base(NotifySettings):
     APP_ENV = "base"
     TESTING = False
     DEBUG = False
@@ -129,6 +117,7 @@ class Base:
     CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
     CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
     CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+    NOTIFY_QUEUE = {"queue": QueueNames.NOTIFY}  # notifications slice (issue 13): where beat sends the notify jobs
     # Beat runs once; both jobs are idempotent, so hourly runs act once, soon after midnight CST.
     CELERY_BEAT_SCHEDULE = {
         "registration-mark-overdue": {"task": "registration.mark_overdue", "schedule": 3600.0},
@@ -147,9 +136,9 @@ class Base:
         # exports slice (issue 12): export files past their link lifetime, and jobs stuck past the hard limit
         "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 3600.0},
         # notifications slice (issue 13): scheduled sends that are due, stuck deliveries, the call list
-        "notifications-start-due": {"task": "notifications.start_due", "schedule": 30.0},
-        "notifications-watchdog": {"task": "notifications.watchdog", "schedule": 60.0},
-        "notifications-call-list": {"task": "notifications.build_call_list", "schedule": 3600.0},
+        "notifications-start-due": {"task": "notifications.start_due", "schedule": 30.0, "options": NOTIFY_QUEUE},
+        "notifications-watchdog": {"task": "notifications.watchdog", "schedule": 60.0, "options": NOTIFY_QUEUE},
+        "notifications-calls": {"task": "notifications.build_call_list", "schedule": 3600.0, "options": NOTIFY_QUEUE},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -162,18 +151,6 @@ class Base:
         "backend.exports.tasks",  # exports slice (issue 12)
         "backend.notifications.tasks",  # notifications slice (issue 13)
     ]
-    # notifications slice (issue 13): the delivery pipeline (backend/notifications/delivery.py)
-    NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 500)  # deliveries per Celery task
-    NOTIFY_APPROVAL_THRESHOLD = env_int("NOTIFY_APPROVAL_THRESHOLD", 1000)  # more recipients need a second person
-    NOTIFY_SEND_RATE = env_int("NOTIFY_SEND_RATE", 50)  # WeChat sends per second, shared by every worker
-    NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)  # tries on -1, 45011 and timeouts, then failed
-    NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)  # backoff: base * 2^(attempt-1)
-    NOTIFY_STUCK_SECONDS = env_int("NOTIFY_STUCK_SECONDS", 600)  # the watchdog requeues queued rows untouched this long
-    NOTIFY_IN_DOUBT_SECONDS = env_int("NOTIFY_IN_DOUBT_SECONDS", 900)  # a claimed send with no answer nor sent event
-    NOTIFY_CALL_AFTER_DAYS = env_int("NOTIFY_CALL_AFTER_DAYS", 3)  # unread this long -> the station's call list
-    NOTIFY_FAILED_SEND_CONSUMES = env_bool("NOTIFY_FAILED_SEND_CONSUMES", False)  # wechat.md §8: unconfirmed
-    NOTIFY_TASK_SOFT_TIME_LIMIT = env_int("NOTIFY_TASK_SOFT_TIME_LIMIT", 240)  # one batch of 500 at the rate cap
-    NOTIFY_TASK_TIME_LIMIT = env_int("NOTIFY_TASK_TIME_LIMIT", 300)
 
     REDIS_URL = env("REDIS_URL")
     # lean slice (issue 12): how long the phone token check may trust its cached account state (backend/cache.py)

@@ -177,8 +177,13 @@ def fake_wechat_server():
 
 @pytest.fixture
 def fake_wechat(fake_wechat_server):
+    """The fake WeChat, reset; on teardown every send payload it received is scanned for personal data (S36)."""
     fake_wechat_server.fake.reset()
-    return fake_wechat_server.fake
+    yield fake_wechat_server.fake
+    from tests.notifications.pii import leaks
+
+    found = leaks(fake_wechat_server.fake.payloads)
+    assert not found, f"personal data sent to WeChat: {found}"
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,9 @@ from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
 from backend.accounts import service as accounts_service
 from backend.errors import RuleViolation, ValidationFailed
+from backend.notifications import reports as notification_reports  # notifications slice (issue 13)
+from backend.notifications import tags as veteran_tags
+from backend.notifications.kinds import DELIVERY_STATUS_LABELS, RESULT_LABELS, SKIP_REASON_LABELS
 from backend.veterans import import_files, importer, queries
 from backend.veterans import service as veterans_service
 from backend.veterans import timeline as veteran_timeline
@@ -136,7 +139,34 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         wechat_account=accounts_service.find_account_of(veteran.id),
         can_enter_registration=actor.can("registration.enter"),
         can_record_travel=actor.can("travel.record"),
+        **_notification_parts(veteran),
     ), status
+
+
+def _notification_parts(veteran):
+    """notifications slice (issue 13): the delivery history (newest first, keyset "更多") and the tags."""
+    deliveries, more = notification_reports.veteran_history(veteran_id=veteran.id, before=_int_arg("deliveries_before"))
+    return {
+        "deliveries": deliveries,
+        "deliveries_more": more,
+        "delivery_labels": {"status": DELIVERY_STATUS_LABELS, "skip": SKIP_REASON_LABELS, "result": RESULT_LABELS},
+        "tags": veteran_tags.list_tags(veteran.id),
+    }
+
+
+@bp.route("/<id:veteran_id>/tags", methods=["POST"])
+@permission_required("veterans.edit")
+def set_tags(veteran_id):
+    """notifications slice (issue 13): replace the veteran's tags (one field, separated by commas or spaces)."""
+    try:
+        veteran_tags.set_tags(
+            actor=_actor(), veteran_id=veteran_id, tags=veteran_tags.parse_tags(request.form.get("tags", "")[:400])
+        )
+    except ValidationFailed as error:
+        flash("；".join(map(str, error.details.values())) or error.message, "danger")
+    else:
+        flash("标签已保存", "success")
+    return redirect(url_for("veterans.detail", veteran_id=veteran_id))
 
 
 @bp.route("/<id:veteran_id>/timeline")

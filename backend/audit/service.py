@@ -70,6 +70,18 @@ ACTION_LABELS = {
     "export.requested": "申请导出",
     "export.finished": "导出完成",
     "export.downloaded": "下载导出文件",
+    # notifications slice (issue 13): compose and send (backend/notifications/compose.py)
+    "notifications.draft_created": "编写通知草稿",
+    "notifications.draft_updated": "修改通知",
+    "notifications.submitted": "提交发送通知",
+    "notifications.approved": "审批通过通知",
+    "notifications.rejected": "审批退回通知",
+    "notifications.cancelled": "取消通知",
+    # notifications slice (issue 13): the call list and veteran tags (calls.py, tags.py)
+    "notifications.call_outcome": "记录电话联系结果",
+    "notifications.call_reveal": "查看电话联系号码",
+    "veterans.tags": "修改标签",
+    "notifications.template_version_created": "保存消息模板新版本",  # notifications slice (issue 13): templates
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

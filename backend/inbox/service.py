@@ -1,6 +1,7 @@
 """Writing and reading the inbox. Every capability posts here; the veteran reads on the phone."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
@@ -10,6 +11,11 @@ from backend.errors import NotFound
 from backend.extensions import db
 from backend.inbox.models import InboxMessage
 from backend.notifications.events import notify
+from backend.notifications.kinds import KIND_LABELS
+from backend.notifications.models import Notification
+from backend.orgs.models import OrgUnit
+
+DEFAULT_KIND_LABEL = "系统通知"
 
 
 class MessageNotFound(NotFound):
@@ -45,12 +51,49 @@ def post_messages(rows, *, values=None):
     return sum(len(ids) for ids in messages.values())
 
 
+@dataclass
+class InboxEntry:
+    """An inbox message as the phone shows it: with its sender unit (care messages) and its kind's label."""
+
+    id: int
+    kind: str
+    kind_label: str
+    title: str
+    body: str
+    link: str | None
+    sender_unit: str | None
+    created_at: object
+    read_at: object
+
+
+def _entries(query):
+    rows = db.session.execute(
+        query.outerjoin(Notification, Notification.id == InboxMessage.notification_id).outerjoin(
+            OrgUnit, OrgUnit.id == Notification.sender_unit_id
+        )
+    ).all()
+    return [
+        InboxEntry(
+            m.id,
+            m.kind,
+            KIND_LABELS.get(m.kind, DEFAULT_KIND_LABEL),
+            m.title,
+            m.body,
+            m.link,
+            unit,
+            m.created_at,
+            m.read_at,
+        )
+        for m, unit in rows
+    ]
+
+
 def list_inbox(*, veteran_id, cursor=None, limit=20):
-    """Newest first, keyset by id. Returns (messages, next_cursor)."""
-    query = select(InboxMessage).where(InboxMessage.veteran_id == veteran_id)
+    """Newest first, keyset by id. Returns (entries, next_cursor)."""
+    query = select(InboxMessage, OrgUnit.name).where(InboxMessage.veteran_id == veteran_id)
     if cursor:
         query = query.where(InboxMessage.id < cursor)
-    rows = db.session.scalars(query.order_by(InboxMessage.id.desc()).limit(limit + 1)).all()
+    rows = _entries(query.order_by(InboxMessage.id.desc()).limit(limit + 1))
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
@@ -61,7 +104,9 @@ def unread_count(*, veteran_id):
 
 
 def mark_read(*, veteran_id, message_id):
-    """Mark one of the veteran's own messages read (idempotent). :raises MessageNotFound: not theirs or missing."""
+    """Mark one of the veteran's own messages read (idempotent); returns its InboxEntry.
+
+    :raises MessageNotFound: not theirs or missing."""
     with transaction():
         message = db.session.scalars(
             select(InboxMessage).where(InboxMessage.id == message_id, InboxMessage.veteran_id == veteran_id)
@@ -77,4 +122,9 @@ def mark_read(*, veteran_id, message_id):
                 .values(read_at=utcnow())
             )
             db.session.refresh(message)
-    return message
+    return _entries(select(InboxMessage, OrgUnit.name).where(InboxMessage.id == message.id))[0]
+
+
+def open_message(*, veteran_id, message_id):
+    """One of the veteran's own messages; opening it marks it read. :raises MessageNotFound: not theirs or missing."""
+    return mark_read(veteran_id=veteran_id, message_id=message_id)

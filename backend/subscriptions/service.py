@@ -2,18 +2,21 @@
 
 One-time templates: each accept is one credit; the client's report and WeChat's popup event describe the same tap,
 so an accept from one source within MATCH_WINDOW of an unmatched accept from the other counts once. Long-term
-templates: a standing grant. A `reject` from the change event zeroes the credit and withdraws the grant.
+templates: a standing grant. A `reject` from the change event zeroes the credit, withdraws the grant and marks the
+row refused (deliveries skip it); a new accept clears that. A send answered 43101 does the same (`refuse`).
+`subscribe_msg_sent_event` is reconciled with the delivery that sent it, by msgid (`reconcile_sent`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import transaction, utcnow
 from backend.extensions import db
-from backend.notifications.models import MessageTemplate, MessageTemplateVersion
+from backend.notifications.kinds import KIND_LABELS, KIND_TEMPLATE
+from backend.notifications.models import Delivery, MessageTemplate, MessageTemplateVersion, Notification
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent
 from backend.wechat.push import as_str, event_items
 
@@ -88,6 +91,7 @@ def _accept(openid, template_id, source):
         db.session.add(SubscriptionAccept(openid=openid, template_id=template_id, source=source, matched=True))
         return row
     db.session.add(SubscriptionAccept(openid=openid, template_id=template_id, source=source))
+    row.refused = False  # a fresh accept turns the template back on
     if row.long_term:
         row.granted = True
     else:
@@ -95,9 +99,11 @@ def _accept(openid, template_id, source):
     return row
 
 
-def _withdraw(openid, template_id):
+def _withdraw(openid, template_id, *, refused=False):
     row = _credit_row(openid, template_id)
     row.credits, row.granted = 0, False
+    if refused:
+        row.refused = True
 
 
 def report_results(*, account, results):
@@ -122,9 +128,16 @@ class TemplateStatus:
     long_term: bool
     credits: int
     can_push: bool
+    kinds: list = field(default_factory=list)  # [{"key", "label"}]: the message kinds this template carries
+    needs_resubscribe: bool = False  # one-time: no credit left or refused; long-term: not granted
+
+
+# wx.requestSubscribeMessage takes at most 3 template ids per tap (quality.md §1.7).
+RESUBSCRIBE_PER_CALL = 3
 
 
 def list_status(*, account):
+    """Per WeChat template in force: credits, whether a push can go out, and whether to prompt a re-subscribe."""
     rows = {
         r.template_id: r
         for r in db.session.scalars(select(SubscriptionCredit).where(SubscriptionCredit.openid == account.openid))
@@ -134,13 +147,23 @@ def list_status(*, account):
         row = rows.get(t["template_id"])
         credits = row.credits if row else 0
         granted = bool(row and row.granted)
+        refused = bool(row and row.refused)
         long_term = bool(t.get("long_term"))
+        can_push = (granted if long_term else credits > 0) and not refused
+        kinds = [
+            {"key": kind, "label": KIND_LABELS.get(kind, kind)}
+            for kind, key in KIND_TEMPLATE.items()
+            if key in t.get("kinds", ())
+        ]
         out.append(
-            TemplateStatus(
-                t["kind"], t["title"], t["template_id"], long_term, credits, granted if long_term else credits > 0
-            )
+            TemplateStatus(t["kind"], t["title"], t["template_id"], long_term, credits, can_push, kinds, not can_push)
         )
     return out
+
+
+def resubscribe_ids(statuses):
+    """The template ids to pass to the next wx.requestSubscribeMessage, in the order of the list (at most 3)."""
+    return [s.template_id for s in statuses if s.needs_resubscribe][:RESUBSCRIBE_PER_CALL]
 
 
 def consume_credit(*, openid, template_id):
@@ -195,6 +218,9 @@ def handle_event(event):
             return False
         for item in event_items(event):
             template_id = as_str(item.get("TemplateId"))
+            if openid and name == "subscribe_msg_sent_event":  # also for a template no longer in force
+                reconcile_sent(openid, template_id, item)
+                continue
             if not openid or template_id not in known:
                 continue
             status = as_str(item.get("SubscribeStatusString"))
@@ -202,5 +228,76 @@ def handle_event(event):
                 _accept(openid, template_id, "event")
             elif name in ("subscribe_msg_popup_event", "subscribe_msg_change_event") and status == "reject":
                 if name == "subscribe_msg_change_event" or known[template_id].get("long_term"):
-                    _withdraw(openid, template_id)
+                    _withdraw(openid, template_id, refused=name == "subscribe_msg_change_event")
     return True
+
+
+def refund_credit(*, openid, template_id):
+    """Give back the credit a send spent when WeChat did not take the message (retry, quota, in doubt)."""
+    db.session.execute(
+        update(SubscriptionCredit)
+        .where(
+            SubscriptionCredit.openid == openid,
+            SubscriptionCredit.template_id == template_id,
+            SubscriptionCredit.long_term.is_(False),
+        )
+        .values(credits=SubscriptionCredit.credits + 1)
+    )
+
+
+def refuse(*, openid, template_id):
+    """A send answered 43101: WeChat holds no credit (or the user turned the template off). Zero it and block."""
+    db.session.execute(
+        update(SubscriptionCredit)
+        .where(SubscriptionCredit.openid == openid, SubscriptionCredit.template_id == template_id)
+        .values(credits=0, granted=False, refused=True)
+    )
+
+
+def reconcile_sent(openid, template_id, item):
+    """Apply one subscribe_msg_sent_event item to the delivery that sent it (joins the caller's transaction).
+
+    Matched by msgid. A MsgID we do not know belongs to a send whose worker died before recording the answer (the
+    delivery is still "sending", in doubt, or was put back to queued by the watchdog): it is the oldest claimed
+    delivery of that openid and template without a msgid, "sending" ones first, which is now known to be sent.
+    Returns the Delivery or None.
+    """
+    from backend.accounts.models import WechatAccount
+
+    msgid = as_str(item.get("MsgID") or item.get("MsgId"))
+    if not msgid:
+        return None
+    try:
+        code = int(as_str(item.get("ErrorCode")) or 0)
+    except ValueError:
+        code = -1
+    status = (as_str(item.get("ErrorStatus")) or "").lower()
+    result = "success" if code == 0 else "refused" if "refuse" in status or code == 43101 else "fail"
+    delivery = db.session.scalars(select(Delivery).where(Delivery.msgid == msgid).limit(1)).first()
+    if delivery is None:
+        delivery = db.session.scalars(
+            select(Delivery)
+            .join(Notification, Notification.id == Delivery.notification_id)
+            .join(MessageTemplateVersion, MessageTemplateVersion.id == Notification.template_version_id)
+            .join(WechatAccount, WechatAccount.veteran_id == Delivery.veteran_id)
+            .where(
+                WechatAccount.openid == openid,
+                MessageTemplateVersion.wechat_template_id == template_id,
+                Delivery.status.in_(("sending", "queued")),
+                Delivery.claimed_at.is_not(None),
+                Delivery.msgid.is_(None),
+            )
+            .order_by(case((Delivery.status == "sending", 0), else_=1), Delivery.claimed_at, Delivery.id)
+            .limit(1)
+            .with_for_update(of=Delivery)
+        ).first()
+        if delivery is None:
+            return None
+    now = utcnow()
+    if delivery.status == "queued":  # the watchdog had refunded its credit: the send did spend it
+        consume_credit(openid=openid, template_id=template_id)
+    if delivery.status in ("sending", "queued"):
+        delivery.status, delivery.sent_at, delivery.next_attempt_at = "sent", delivery.sent_at or now, None
+    delivery.msgid = msgid
+    delivery.result, delivery.result_code, delivery.result_at = result, code, now
+    return delivery

@@ -141,13 +141,32 @@ def get_phone_number(code):
 
 
 def send_subscribe_message(*, openid, template_id, data, page=None):
-    """Send one subscribe message; returns the msgid as a string. :raises WechatNoQuota, WechatInvalidArgument:"""
+    """Send one subscribe message; returns the msgid as a string.
+
+    :raises WechatNoQuota: 43101 (no credit, or the user turned the template off).
+    :raises WechatInvalidArgument: 47003 (a value breaks the template's rules).
+    :raises WechatUnavailable: anything else; details carry WeChat's errcode (None for a timeout or a refused
+        connection) and its errmsg without the rid, so the pipeline can tell -1 / 45009 / 45011 apart.
+    """
     client = get_client()
     body = {"touser": openid, "template_id": template_id, "data": data, "miniprogram_state": "formal", "lang": "zh_CN"}
     if page:
         body["page"] = page
-    res = _call(
-        lambda: client.post("message/subscribe/send", data=body),
-        {43101: WechatNoQuota, 47003: WechatInvalidArgument},
-    )
+    try:
+        res = client.post("message/subscribe/send", data=body)
+    except WeChatClientException as exc:
+        try:
+            errcode = int(exc.errcode)
+        except (TypeError, ValueError):
+            errcode = None
+        errmsg = str(exc.errmsg or "").split(" rid:")[0][:120]
+        log.warning("wechat subscribe send failed errcode=%s", errcode)  # never the payload or the openid
+        error = SEND_ERRORS.get(errcode, WechatUnavailable)
+        raise error(details={"errcode": errcode, "errmsg": errmsg}) from None
+    except requests.RequestException as exc:
+        log.warning("wechat subscribe send unreachable (%s)", type(exc).__name__)
+        raise WechatUnavailable(details={"errcode": None, "errmsg": type(exc).__name__}) from None
     return str(res.get("msgid"))
+
+
+SEND_ERRORS = {43101: WechatNoQuota, 47003: WechatInvalidArgument}

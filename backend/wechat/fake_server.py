@@ -4,6 +4,11 @@ It behaves like WeChat where our code can tell: single-use codes (40163 on reuse
 getuserphonenumber with a watermark, subscribe sends that need a credit (43101) and check `thing` values (47003),
 64-bit msgids above 2^53, and errmsg with a ` rid:` suffix. Control endpoints live under /__fake/, a prefix WeChat
 never uses: mint login and phone codes, grant credits, read what was sent, inject failures.
+
+Subscribe sends (issue 13): `send_delay` seconds per send (a slow WeChat, for the crash test); `long_term` template ids
+need a standing grant in `grants` instead of a counted credit; `send_failures` fail only sends (45009 daily quota,
+-1, 45011 …); every body received is kept in `payloads` (the PII scan reads it) and every accepted send leaves a
+subscribe_msg_sent_event in `events`, which `drain_events()` hands over as WeChat would push them.
 """
 
 import json
@@ -14,6 +19,13 @@ import time
 from flask import Flask, jsonify, request
 
 RULES = {"thing": 20, "number": 32, "letter": 32, "phrase": 5, "name": 10}
+SEND_FAILURES = {
+    -1: "system error",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit  mustslower  retry next minute",
+    47003: "argument invalid! data.thing1.value is invalid",
+    43101: "user refuse to accept the msg",
+}
 
 
 class FakeWechat:
@@ -27,6 +39,9 @@ class FakeWechat:
         self.tokens = {}  # token -> expires_at
         self.stable = None
         self.credits, self.sent, self.failures = {}, [], []
+        self.send_failures, self.payloads, self.events = [], [], []
+        self.long_term, self.grants = set(), set()  # long-term template ids; granted (openid, template id)
+        self.send_delay = 0.0
         self.token_fetches = 0
         self.issued_session_keys = []
 
@@ -35,6 +50,22 @@ class FakeWechat:
     def error(errcode, errmsg):
         rid = "-".join(secrets.token_hex(4) for _ in range(3))
         return {"errcode": errcode, "errmsg": f"{errmsg} rid: {rid}"}
+
+    def drain_events(self):
+        """The subscribe_msg_sent_event pushes WeChat owes us since the last drain."""
+        with self.lock:
+            events, self.events = self.events, []
+        return events
+
+    def sent_event(self, openid, template_id, msgid):
+        return {
+            "ToUserName": "gh_fake0000000",
+            "FromUserName": openid,
+            "CreateTime": int(time.time()),
+            "MsgType": "event",
+            "Event": "subscribe_msg_sent_event",
+            "List": {"TemplateId": template_id, "MsgID": str(msgid), "ErrorCode": "0", "ErrorStatus": "success"},
+        }
 
     def injected(self):
         with self.lock:
@@ -149,6 +180,13 @@ def create_fake_app(fake=None):
         if err := fake.check_token():
             return jsonify(err)
         data = body()
+        with fake.lock:
+            fake.payloads.append(data)
+            failure = fake.send_failures.pop(0) if fake.send_failures else None
+        if fake.send_delay:
+            time.sleep(fake.send_delay)
+        if failure is not None:
+            return jsonify(fake.error(failure, SEND_FAILURES.get(failure, "system error")))
         if not data.get("touser"):
             return jsonify(fake.error(40003, "invalid openid"))
         if not data.get("template_id"):
@@ -160,11 +198,16 @@ def create_fake_app(fake=None):
                 return jsonify(fake.error(47003, f"argument invalid! data.{key}.value is invalid"))
         key = (data["touser"], data["template_id"])
         with fake.lock:
-            if fake.credits.get(key, 0) <= 0:
+            if data["template_id"] in fake.long_term:
+                if key not in fake.grants:
+                    return jsonify(fake.error(43101, "user refuse to accept the msg"))
+            elif fake.credits.get(key, 0) <= 0:
                 return jsonify(fake.error(43101, "user refuse to accept the msg"))
-            fake.credits[key] -= 1
+            else:
+                fake.credits[key] -= 1
             msgid = (1 << 60) + secrets.randbelow(1 << 62)
             fake.sent.append({**data, "msgid": msgid})
+            fake.events.append(fake.sent_event(data["touser"], data["template_id"], msgid))
         return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     # --- control endpoints (never WeChat's) ---
@@ -186,6 +229,19 @@ def create_fake_app(fake=None):
             key = (data["openid"], data["template_id"])
             fake.credits[key] = fake.credits.get(key, 0) + int(data.get("count", 1))
             return jsonify({"credits": fake.credits[key]})
+
+    @app.post("/__fake/send-options")
+    def send_options():
+        data = body()
+        with fake.lock:
+            fake.send_delay = float(data.get("delay", fake.send_delay))
+            fake.long_term.update(data.get("long_term", []))
+            fake.send_failures.extend(data.get("failures", []))
+        return jsonify({"delay": fake.send_delay})
+
+    @app.get("/__fake/events")
+    def events():
+        return jsonify(fake.drain_events())
 
     @app.post("/__fake/fail")
     def fail_next():

@@ -1,4 +1,4 @@
-"""GET /inbox, GET /inbox/unread-count, POST /inbox/{id}/read."""
+"""GET /inbox, GET /inbox/{id}, GET /inbox/unread-count, POST /inbox/{id}/read."""
 
 import marshmallow as ma
 from flask_smorest import Blueprint
@@ -13,6 +13,10 @@ bp = Blueprint("inbox", __name__, description="消息")
 class MessageSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True)
+    kind_label = ma.fields.String(required=True, metadata={"description": "消息类别名称，如 关爱通知"})
+    sender_unit = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "发送单位名称（关爱通知等）；系统消息为 null"}
+    )
     title = ma.fields.String(required=True)
     body = ma.fields.String(required=True)
     link = ma.fields.String(allow_none=True)
@@ -50,6 +54,14 @@ def list_inbox(args):
 def unread_count():
     """未读消息数。"""
     return {"unread": inbox_service.unread_count(veteran_id=current_veteran_id())}
+
+
+@bp.route("/inbox/<id:message_id>", methods=["GET"])
+@bp.response(200, MessageSchema)
+@errors(bp, *VETERAN_ERRORS, "inbox.not_found")
+def get_message(message_id):
+    """查看一条消息；打开即标记为已读。"""
+    return inbox_service.open_message(veteran_id=current_veteran_id(), message_id=message_id)
 
 
 @bp.route("/inbox/<id:message_id>/read", methods=["POST"])

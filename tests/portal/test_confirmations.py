@@ -33,6 +33,12 @@ CONFIRMED = {
     "staff.reset_totp": "the authenticator and recovery codes stop working",
     "veterans.unbind": "the veteran's mini program is logged out",
     "veterans.move": "the records move to the new station, the old one loses sight",
+    "notifications.call_outcome": "closes the call-list task; it leaves the list",  # notifications slice (issue 13)
+    # notifications slice (issue 13): compose and send
+    "notifications.submit": "sending starts (or is scheduled) to every recipient; it cannot be recalled",
+    "notifications.cancel": "the notification will never be sent",
+    "notifications.approve": "sending starts to every recipient",
+    "notifications.reject": "the notification will never be sent",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -60,6 +66,12 @@ NO_CONFIRMATION = {
     "travel.export": "queues a read-only export job",
     "registration.figures_export": "queues a read-only export job",
     "veterans.export": "queues a read-only export job",
+    "notifications.create": "a draft save; nothing is sent until the preview's confirmed send",
+    "notifications.edit": "a draft save; nothing is sent until the preview's confirmed send",
+    # notifications slice (issue 13): the call list and veteran tags
+    "notifications.call_reveal": "read-only; the number is shown for that task only and the view is audited",
+    "veterans.set_tags": "a save; edit the tags again",
+    "notifications.templates_edit": "a preview, or a save of a new version; earlier versions are kept, save again",
 }
 
 

@@ -1,0 +1,322 @@
+"""The delivery pipeline (issue 13; wechat.md §6, §8, §9; quality.md S33-S36).
+
+Fan-out (`fan_out`, task notifications.deliver): a staff notification's recipients are materialized into queued
+deliveries in veteran-id chunks (cursor `materialized_to`, resumable), each chunk with its inbox entries rendered per
+veteran; then the queued delivery ids are cut into ranges of NOTIFY_BATCH_SIZE, one batch task each. System
+notifications (events.notify) arrive with their deliveries and inbox entries already written.
+
+Batch (`deliver_batch`, task notifications.deliver_batch): deliveries that cannot be sent are skipped set-based
+(not_bound, no_template, refused, no_credit). Each other delivery is claimed in a short committed transaction
+(queued -> sending, one credit spent), WeChat is called outside any transaction, and the answer is recorded.
+The claim is the idempotency guard per (notification, veteran): a redelivered or duplicated batch finds the row no
+longer queued and never sends twice. A row left in "sending" by a killed worker is in doubt; backend/notifications/
+watchdog.py resolves it.
+"""
+
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select, update
+
+from backend.accounts.models import WechatAccount
+from backend.db import transaction, utcnow
+from backend.extensions import db
+from backend.notifications import ratelimit, render
+from backend.notifications.materialize import load, materialize_all, shared_values
+from backend.notifications.models import Delivery, MessageTemplateVersion, Notification
+from backend.orgs.models import OrgUnit
+from backend.subscriptions import service as ledger
+from backend.subscriptions.models import SubscriptionCredit
+from backend.veterans.models import Veteran
+from backend.wechat import client as wechat
+from backend.wechat.errors import WechatInvalidArgument, WechatNoQuota, WechatUnavailable
+
+logger = logging.getLogger(__name__)
+REFUSED = 43101  # no credit at WeChat, or the user turned the template off: never retried
+DAILY_QUOTA = 45009  # pauses the whole notification until midnight CST
+RETRYABLE = frozenset({-1, 45011, None})  # None: a timeout or no connection
+SEND_ERRORS = (WechatNoQuota, WechatInvalidArgument, WechatUnavailable)
+
+
+def _cfg(name):
+    return current_app.config[name]
+
+
+def due(now):
+    """A queued delivery that may be tried now (its backoff, if any, has passed)."""
+    return or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)
+
+
+def next_midnight_cst(now):
+    from backend.registration.windows import CST
+
+    local = now.astimezone(CST)
+    return datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=CST).astimezone(now.tzinfo)
+
+
+def _enqueue_batch(notification_id, first_id, last_id):
+    from backend.notifications import tasks
+
+    tasks.enqueue_batch(notification_id, first_id, last_id)
+
+
+# --- fan-out -----------------------------------------------------------------------------------------------------
+
+
+def fan_out(notification_id, *, batch=None):
+    """Materialize (staff), then enqueue one batch per NOTIFY_BATCH_SIZE queued deliveries. Returns the batch count."""
+    batch = batch or _enqueue_batch
+    with transaction():
+        notification = load(notification_id)
+        if notification is None or notification.status != "sending":
+            return 0
+    if not notification.materialized:
+        materialize_all(notification_id)
+    ranges = queued_ranges(notification_id)
+    for first_id, last_id in ranges:
+        batch(notification_id, first_id, last_id)
+    finish_if_done(notification_id)
+    return len(ranges)
+
+
+def queued_ranges(notification_id, *conditions):
+    """(first id, last id) of each run of NOTIFY_BATCH_SIZE queued deliveries (keyset by id)."""
+    size, after, out = _cfg("NOTIFY_BATCH_SIZE"), 0, []
+    while True:
+        with transaction():
+            ids = db.session.scalars(
+                select(Delivery.id)
+                .where(
+                    Delivery.notification_id == notification_id,
+                    Delivery.status == "queued",
+                    Delivery.id > after,
+                    *conditions,
+                )
+                .order_by(Delivery.id)
+                .limit(size)
+            ).all()
+        if ids:
+            out.append((ids[0], ids[-1]))
+            after = ids[-1]
+        if len(ids) < size:
+            return out
+
+
+# --- batches -------------------------------------------------------------------------------------------------------
+
+
+def _credit(template_id, condition):
+    return exists().where(
+        WechatAccount.veteran_id == Delivery.veteran_id,
+        SubscriptionCredit.openid == WechatAccount.openid,
+        SubscriptionCredit.template_id == template_id,
+        condition,
+    )
+
+
+def skip_unsendable(notification_id, template, first_id, last_id, now):
+    """Set-based skips of the range's queued deliveries that cannot go to WeChat. Returns {reason: rows}."""
+    scope = (Delivery.notification_id == notification_id, Delivery.id.between(first_id, last_id))
+    tid = template.wechat_template_id if template else None
+    rules = [("not_bound", ~exists().where(WechatAccount.veteran_id == Delivery.veteran_id))]
+    if not tid:
+        rules.append(("no_template", Delivery.id.is_not(None)))
+    else:
+        usable = or_(
+            and_(SubscriptionCredit.long_term.is_(True), SubscriptionCredit.granted.is_(True)),
+            and_(SubscriptionCredit.long_term.is_(False), SubscriptionCredit.credits > 0),
+        )
+        rules.append(("refused", _credit(tid, SubscriptionCredit.refused.is_(True))))
+        rules.append(("no_credit", ~_credit(tid, usable)))
+    out = {}
+    for reason, condition in rules:
+        result = db.session.execute(
+            update(Delivery)
+            .where(*scope, Delivery.status == "queued", condition)
+            .values(status="skipped", skip_reason=reason, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        out[reason] = result.rowcount
+    return out
+
+
+def _snapshot(version):
+    if version is None:
+        return None
+    return SimpleNamespace(
+        id=version.id,
+        wechat_template_id=version.wechat_template_id,
+        page=version.page,
+        fields=list(version.fields or []),
+    )
+
+
+def deliver_batch(notification_id, first_id, last_id):
+    """Send the queued deliveries with ids in [first_id, last_id] that are due. Returns {outcome: count}."""
+    now = utcnow()
+    with transaction():
+        notification = load(notification_id)
+        if notification is None or notification.status != "sending":
+            return {}
+        if notification.paused_until is not None and notification.paused_until > now:
+            return {"paused": 1}
+        version = db.session.get(MessageTemplateVersion, notification.template_version_id or 0)
+        template = _snapshot(version)
+        counts = Counter(skip_unsendable(notification_id, template, first_id, last_id, now))
+        base = shared_values(notification)
+        rows = db.session.execute(
+            select(Delivery.id, Delivery.attempts, WechatAccount.openid, Veteran.name, OrgUnit.name.label("station"))
+            .join(WechatAccount, WechatAccount.veteran_id == Delivery.veteran_id)
+            .join(Veteran, Veteran.id == Delivery.veteran_id)
+            .join(OrgUnit, OrgUnit.id == Veteran.station_id)
+            .where(
+                Delivery.notification_id == notification_id,
+                Delivery.id.between(first_id, last_id),
+                Delivery.status == "queued",
+                due(now),
+            )
+            .order_by(Delivery.id)
+        ).all()
+    for row in rows:
+        outcome = send_one(notification_id, template, row, base)
+        counts[outcome] += 1
+        if outcome == "paused":
+            break
+    finish_if_done(notification_id)
+    return {key: value for key, value in counts.items() if value}
+
+
+def claim(delivery_id, template, openid):
+    """queued -> sending and one credit spent, committed together. Returns "claimed", "taken" or "no_credit"."""
+    now = utcnow()
+    with transaction():
+        claimed = db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "queued", due(now))
+            .values(status="sending", attempts=Delivery.attempts + 1, claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            return "taken"  # another worker, or a redelivered batch, has it
+        if not ledger.consume_credit(openid=openid, template_id=template.wechat_template_id):
+            _set(delivery_id, "sending", status="skipped", skip_reason="no_credit", claimed_at=None)
+            return "no_credit"
+    return "claimed"
+
+
+def _set(delivery_id, from_status, **values):
+    """A conditional transition of one delivery; True when this call made it."""
+    values.setdefault("updated_at", utcnow())
+    return (
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == from_status)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def send_one(notification_id, template, row, base):
+    """Claim, call WeChat (no transaction open), record. Returns the outcome."""
+    values = {**base, "姓名": row.name, "服务站": row.station}
+    card = render.card(template, values)
+    ratelimit.acquire()  # before the claim: a waiting worker holds nothing
+    outcome = claim(row.id, template, row.openid)
+    if outcome != "claimed":
+        return outcome
+    try:
+        msgid = wechat.send_subscribe_message(
+            openid=row.openid, template_id=card["template_id"], data=card["data"], page=card["page"]
+        )
+    except SEND_ERRORS as error:
+        return record_failure(notification_id, row, template, error)
+    with transaction():
+        now = utcnow()
+        _set(row.id, "sending", status="sent", msgid=msgid, sent_at=now, error_code=None, error_message=None)
+    return "sent"
+
+
+def record_failure(notification_id, row, template, error):
+    """Apply WeChat's refusal of one send (wechat.md §6, §8, §9). Returns the outcome."""
+    code, message = error.details.get("errcode"), (error.details.get("errmsg") or error.message)[:200]
+    attempts, now = row.attempts + 1, utcnow()
+    credit = dict(openid=row.openid, template_id=template.wechat_template_id)
+    with transaction():
+        if code == REFUSED:
+            if _set(row.id, "sending", status="failed", error_code=code, error_message=message):
+                ledger.refuse(**credit)
+            return "refused"
+        if code == DAILY_QUOTA:
+            until = next_midnight_cst(now)
+            if _set(
+                row.id,
+                "sending",
+                status="queued",
+                attempts=Delivery.attempts - 1,  # the quota, not the message: this try does not count
+                next_attempt_at=until,
+                error_code=code,
+                error_message=message,
+            ):
+                ledger.refund_credit(**credit)
+            db.session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id)
+                .values(paused_until=until, version_id=Notification.version_id + 1)
+                .execution_options(synchronize_session=False)
+            )
+            logger.warning("notification %s paused until %s (45009)", notification_id, until.isoformat())
+            return "paused"
+        if code in RETRYABLE and attempts < _cfg("NOTIFY_MAX_ATTEMPTS"):
+            wait = _cfg("NOTIFY_RETRY_BASE_SECONDS") * 2 ** (attempts - 1)
+            if _set(
+                row.id,
+                "sending",
+                status="queued",
+                next_attempt_at=now + timedelta(seconds=wait),
+                error_code=code,
+                error_message=message,
+            ):
+                ledger.refund_credit(**credit)
+            return "retry"
+        if _set(row.id, "sending", status="failed", error_code=code, error_message=message):
+            if not _cfg("NOTIFY_FAILED_SEND_CONSUMES"):
+                ledger.refund_credit(**credit)
+        return "failed"
+
+
+def finish_if_done(notification_id):
+    """sending -> done once materialized and no delivery is queued or sending. True when this call finished it."""
+    open_rows = exists().where(Delivery.notification_id == notification_id, Delivery.status.in_(("queued", "sending")))
+    with transaction():
+        now = utcnow()
+        return (
+            db.session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == notification_id,
+                    Notification.status == "sending",
+                    Notification.materialized.is_(True),
+                    ~open_rows,
+                )
+                .values(status="done", finished_at=now, paused_until=None, version_id=Notification.version_id + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
+
+
+def run_inline(notification_id):
+    """The whole pipeline synchronously in this process (the embedded runner, and tests). Returns {outcome: count}.
+
+    Deliveries waiting for a retry or a quota reset stay queued for the watchdog."""
+    ranges = []
+    fan_out(notification_id, batch=lambda nid, first_id, last_id: ranges.append((first_id, last_id)))
+    totals = Counter()
+    for first_id, last_id in ranges:
+        totals.update(deliver_batch(notification_id, first_id, last_id))
+    return dict(totals)

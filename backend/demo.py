@@ -96,7 +96,11 @@ def load_demo():
             loader(units)
     from backend.veterans.models import Veteran
 
-    veteran = db.session.scalars(select(Veteran).order_by(Veteran.id).limit(1)).first()
+    # a veteran of 青山镇, so the demo's station and reviewer logins reach them (notifications, review)
+    station = units["青山镇退役军人服务站"]
+    veteran = db.session.scalars(
+        select(Veteran).where(Veteran.station_id == station.id).order_by(Veteran.id).limit(1)
+    ).first()
     if veteran is not None:
         lines.append(
             f"veteran     {veteran.name} / {veteran.id_number} / {veteran.phone}  (bind a WeChat account with these)"

@@ -1,5 +1,6 @@
 """Compose, preview, schedule, approve and send care notifications (center staff)."""
 
+import re
 from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -64,7 +65,9 @@ def _form_audience(form):
         audience["party_member"] = form["party_member"] == "1"
     if form.get("reg_status"):
         year = form.get("reg_year", "").strip()
-        audience["registration"] = {"year": int(year) if year.isdigit() else year, "status": form["reg_status"]}
+        # ASCII digits only ("²".isdigit() is True, int("²") raises): anything else is refused by clean_audience
+        year = int(year) if re.fullmatch(r"[0-9]{1,4}", year) else year
+        audience["registration"] = {"year": year, "status": form["reg_status"]}
     if form.get("overdue_trip") == "1":
         audience["overdue_trip"] = True
     if form.get("wechat"):
@@ -256,7 +259,7 @@ def detail(notification_id):
         can_cancel=staff_send and notification.status in compose.CANCELLABLE,
         can_approve=actor.can("notifications.approve")
         and notification.status == "pending_approval"
-        and notification.created_by_id != actor.id,
+        and not compose.is_author(notification, actor),
         report=reports.summary(notification),
     )
 

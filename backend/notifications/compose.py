@@ -235,11 +235,7 @@ def preview(*, actor, notification):
     """The counts (as of now, within the sender's scope) and the exact texts for a sample recipient."""
     require_permission(actor, "notifications.view")
     unit = _sender_unit(notification) or actor.org_unit
-    version = (
-        db.session.get(MessageTemplateVersion, notification.template_version_id)
-        if notification.template_version_id
-        else None
-    )
+    version = db.session.get(MessageTemplateVersion, notification.template_version_id or 0)  # 0: none
     wechat_id = version.wechat_template_id if version else None
     total = recipients.count(unit, notification.audience, notification_id=notification.id)
     push = recipients.push_count(
@@ -301,6 +297,22 @@ def submit(*, actor, notification_id, send_at=None, now=None):
     return notification
 
 
+def is_author(notification, actor):
+    """四眼原则: whoever created, edited or submitted it (the audit log says) is no second person for it."""
+    from backend.audit.models import AuditLog
+
+    if notification.created_by_id == actor.id:
+        return True
+    wrote = select(AuditLog.id).where(
+        AuditLog.object_type == "notification",
+        AuditLog.object_id == str(notification.id),
+        AuditLog.action.in_(("notifications.draft_created", "notifications.draft_updated", "notifications.submitted")),
+        AuditLog.actor_type == "staff",
+        AuditLog.actor_id == actor.id,
+    )
+    return db.session.scalar(wrote.limit(1)) is not None
+
+
 def approve(*, actor, notification_id, now=None):
     """四眼原则: another person with notifications.approve whose subtree holds the sender unit lets it go.
 
@@ -312,7 +324,7 @@ def approve(*, actor, notification_id, now=None):
         notification = get_notification(
             actor=actor, notification_id=notification_id, permission="notifications.approve"
         )
-        if notification.created_by_id == actor.id:
+        if is_author(notification, actor):
             raise SelfApproval()
         scheduled = notification.scheduled_at is not None and notification.scheduled_at > now
         values = dict(status="scheduled" if scheduled else "sending", approved_by_id=actor.id, approved_at=now)
@@ -342,7 +354,7 @@ def reject(*, actor, notification_id, reason):
         notification = get_notification(
             actor=actor, notification_id=notification_id, permission="notifications.approve"
         )
-        if notification.created_by_id == actor.id:
+        if is_author(notification, actor):
             raise SelfApproval()
         _transition(notification, ("pending_approval",), status="rejected")
         record(

@@ -37,7 +37,10 @@ from backend.wechat.errors import WechatInvalidArgument, WechatNoQuota, WechatUn
 logger = logging.getLogger(__name__)
 REFUSED = 43101  # no credit at WeChat, or the user turned the template off: never retried
 DAILY_QUOTA = 45009  # pauses the whole notification until midnight CST
-RETRYABLE = frozenset({-1, 45011, None})  # None: a timeout or no connection
+RETRYABLE = frozenset({-1, 45011, None})  # None: no connection, or an HTTP error before WeChat answered
+# The request reached WeChat and no answer came back: it may have been sent. Never retried blindly; the row stays
+# "sending" (in doubt) until its subscribe_msg_sent_event or the watchdog (backend/notifications/watchdog.py).
+IN_DOUBT = frozenset({"ReadTimeout", "ChunkedEncodingError"})
 SEND_ERRORS = (WechatNoQuota, WechatInvalidArgument, WechatUnavailable)
 
 
@@ -247,6 +250,9 @@ def record_failure(notification_id, row, template, error):
     attempts, now = row.attempts + 1, utcnow()
     credit = dict(openid=row.openid, template_id=template.wechat_template_id)
     with transaction():
+        if code is None and error.details.get("errmsg") in IN_DOUBT:
+            _set(row.id, "sending", error_message=message)
+            return "in_doubt"
         if code == REFUSED:
             if _set(row.id, "sending", status="failed", error_code=code, error_message=message):
                 ledger.refuse(**credit)

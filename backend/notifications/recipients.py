@@ -6,6 +6,8 @@ stored in notification_pick. At send time `materialize` recomputes the scope fro
 crafted filter or a stale pick never reaches outside it.
 """
 
+import re
+
 from sqlalchemy import String, and_, bindparam, delete, exists, func, insert, literal, or_, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -30,6 +32,7 @@ REACHABLE_STATUSES = ("active", "suspended")  # never the deceased or the transf
 MAX_TAGS = 10
 MAX_IDS = 20_000  # ID numbers per upload
 NOT_FOUND_TEXT = "未找到或不在本单位范围内"
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 def _invalid(field, message):
@@ -339,7 +342,8 @@ def _text_in(column, values):
 
 def scoped_veteran_ids(who, veteran_ids):
     """The subset of `veteran_ids` (garbage dropped) that lies within the sender's scope and can be reached."""
-    clean = sorted({int(v) for v in veteran_ids if str(v).isdigit() and 0 < int(v) < 2**63})
+    # ASCII digits only: str.isdigit() also admits "²" or "١", which int() refuses or reads as another number
+    clean = sorted({int(v) for v in map(str, veteran_ids) if _ID.fullmatch(v) and 0 < int(v) < 2**63})
     if not clean:
         return []
     return db.session.scalars(

@@ -65,10 +65,8 @@ def clip(kind, value):
     limit = LIMITS.get(kind)
     if kind == "number":
         value = "".join(ch for ch in value if ch.isdigit() or ch == ".") or "0"
-    if kind == "date":
-        return value[:10] or utcnow().strftime(CST_FORMAT)
-    if kind == "time":
-        return value[:20] or utcnow().strftime(CST_FORMAT)
+    if kind in ("date", "time"):  # 2026年12月01日, optionally with a time: never cut inside the date
+        return value[:30] or utcnow().strftime(CST_FORMAT)
     if limit is not None and len(value) > limit:
         value = value[: limit - 1] + "…" if kind == "thing" else value[:limit]
     return value or "-"

@@ -7,6 +7,8 @@ as tests/browser without resetting the database under that package's server."""
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -59,8 +61,10 @@ def live():
     base.dispose_engines(portal, api, backend)
 
 
-@pytest.fixture
-def page(live):
+@contextmanager
+def _page():
+    """A browser page of its own. Playwright's sync API runs on a thread of its own here: tests/browser keeps its sync
+    Playwright open on the main thread for the whole session, and a second one cannot start on that thread."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -95,8 +99,17 @@ def _shot(tab, name):
         tab.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
-def test_reveal_then_record_an_outcome(live, calls_data, page):
-    base, _ = live
+def test_reveal_then_record_an_outcome(live, calls_data):
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_journey, live[0], calls_data).result()
+
+
+def _journey(base, calls_data):
+    with _page() as page:
+        _steps(page, base, calls_data)
+
+
+def _steps(page, base, calls_data):
     login(page, base, calls_data["clerk"])
     page.get_by_role("link", name="电话联系").first.click()
     table = page.get_by_test_id("call-tasks")

@@ -101,10 +101,10 @@ def test_busy_errors_and_timeouts_retry_with_backoff_then_fail(world, fake_wecha
     v = create_veteran(station=world.x1)
     openid = bind(v)
     grant(fake_wechat, openid)
-    if errcode is None:  # a timeout: WechatUnavailable without an errcode
+    if errcode is None:  # no connection: WechatUnavailable without an errcode (a ReadTimeout is in doubt instead)
 
         def timeout(**kwargs):
-            raise WechatUnavailable(details={"errcode": None, "errmsg": "ReadTimeout"})
+            raise WechatUnavailable(details={"errcode": None, "errmsg": "ConnectTimeout"})
 
         monkeypatch.setattr(wechat_client, "send_subscribe_message", timeout)
     else:

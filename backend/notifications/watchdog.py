@@ -60,6 +60,18 @@ def release_in_doubt(now):
     return len(rows)
 
 
+def _progressing(notification_id, since):
+    """True when a delivery of the notification moved since `since` (a live fan-out of 100k at the rate cap takes
+    longer than NOTIFY_STUCK_SECONDS; its later rows are waiting in the broker, not stuck). Uses the (status,
+    updated_at) index: only the rows that moved recently are read."""
+    moved = select(Delivery.id).where(
+        Delivery.status.in_(("sending", "sent", "failed", "skipped")),
+        Delivery.updated_at > since,
+        Delivery.notification_id == notification_id,
+    )
+    return db.session.scalar(moved.limit(1)) is not None
+
+
 def _requeue(notification, now, batch):
     """Enqueue batches for the notification's queued deliveries that nobody is working on. Returns the batch count."""
     stuck = now - timedelta(seconds=current_app.config["NOTIFY_STUCK_SECONDS"])
@@ -77,9 +89,9 @@ def _requeue(notification, now, batch):
                 .values(next_attempt_at=None, updated_at=stuck)
                 .execution_options(synchronize_session=False)
             )
-    eligible = or_(
-        and_(Delivery.next_attempt_at.is_(None), Delivery.updated_at <= stuck), Delivery.next_attempt_at <= now
-    )
+    eligible = Delivery.next_attempt_at <= now
+    if not _progressing(notification.id, stuck):  # rows still waiting in the broker are not stuck while it moves
+        eligible = or_(and_(Delivery.next_attempt_at.is_(None), Delivery.updated_at <= stuck), eligible)
     ranges = pipeline.queued_ranges(notification.id, eligible)
     for first_id, last_id in ranges:
         with transaction():  # touched: not stuck again before NOTIFY_STUCK_SECONDS pass

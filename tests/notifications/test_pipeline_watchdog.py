@@ -157,3 +157,19 @@ def test_sent_event_failure_is_recorded_as_the_result(world, fake_wechat):
     d = deliveries(nid)[0]
     assert (d.status, d.result, d.result_code) == ("sent", "fail", 10005) and d.result_at
     db.session.expire_all()
+
+
+def test_rows_waiting_behind_a_moving_fan_out_are_not_requeued(world, fake_wechat, clock, app):
+    vets = [create_veteran(station=world.x1) for _ in range(3)]
+    for v in vets:
+        grant(fake_wechat, bind(v))
+    nid = care(vets)
+    rows = deliveries(nid)
+    old = clock["now"] - timedelta(seconds=app.config["NOTIFY_STUCK_SECONDS"] + 60)
+    with transaction():
+        for d in rows:
+            d.updated_at = old
+        rows[0].status, rows[0].updated_at = "sent", clock["now"]  # a worker is sending this notification now
+    assert _watch()[1] == []  # the other two wait in the broker: not stuck
+    clock["now"] += timedelta(seconds=app.config["NOTIFY_STUCK_SECONDS"] + 1)
+    assert _watch()[1] == [{"sent": 2}]  # no progress for the whole timeout: requeued

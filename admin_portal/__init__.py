@@ -23,6 +23,7 @@ def register_blueprints(app):
     """Every blueprint, listed explicitly, each with its auth choice."""
     from admin_portal.audit.views import bp as audit_bp
     from admin_portal.auth.views import bp as auth_bp
+    from admin_portal.bookings import bp as bookings_bp  # bookings slice (issue 14)
     from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
@@ -46,6 +47,7 @@ def register_blueprints(app):
         (travel_bp, "/travel", requires_staff_login),
         (exports_bp, "/exports", requires_staff_login),  # exports slice (issue 12): one's own export jobs
         (notifications_bp, "/notifications", requires_staff_login),  # notifications slice (issue 13)
+        (bookings_bp, "/bookings", requires_staff_login),  # bookings slice (issue 14)
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

@@ -2,6 +2,13 @@
 
 from backend.accounts.models import WechatAccount  # noqa: F401
 from backend.audit.models import AuditLog  # noqa: F401
+from backend.bookings.models import (  # noqa: F401  (bookings slice, issue 14)
+    Booking,
+    BookingBlock,
+    BookingService,
+    CalendarDay,
+    Slot,
+)
 from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issue 12)
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
 from backend.idempotency.models import IdempotencyKey  # noqa: F401  (phone slice, issue 10)

@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from config.bookings import BookingSettings
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
 from config.notify import NotifySettings
 
@@ -89,7 +90,7 @@ class QueueNames:
         return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
-class Base(NotifySettings):
+class Base(NotifySettings, BookingSettings):
     APP_ENV = "base"
     TESTING = False
     DEBUG = False
@@ -139,6 +140,9 @@ class Base(NotifySettings):
         "notifications-start-due": {"task": "notifications.start_due", "schedule": 30.0, "options": NOTIFY_QUEUE},
         "notifications-watchdog": {"task": "notifications.watchdog", "schedule": 60.0, "options": NOTIFY_QUEUE},
         "notifications-calls": {"task": "notifications.build_call_list", "schedule": 3600.0, "options": NOTIFY_QUEUE},
+        # bookings slice (issue 14): slots for each service's booking window; the day-before reminders (idempotent)
+        "bookings-generate-slots": {"task": "bookings.generate_slots", "schedule": 3600.0},
+        "bookings-send-reminders": {"task": "bookings.send_reminders", "schedule": 900.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -150,6 +154,7 @@ class Base(NotifySettings):
         "backend.figures.tasks",  # aggregates slice (issue 12)
         "backend.exports.tasks",  # exports slice (issue 12)
         "backend.notifications.tasks",  # notifications slice (issue 13)
+        "backend.bookings.tasks",  # bookings slice (issue 14)
     ]
 
     REDIS_URL = env("REDIS_URL")

@@ -22,6 +22,7 @@ def register_blueprints(api):
     """Every blueprint, listed explicitly, each with its auth choice (GOV.UK Notify's register_blueprint)."""
     from miniprogram_api.auth.routes import bp as auth_bp
     from miniprogram_api.auth.routes import public_bp as auth_public_bp
+    from miniprogram_api.bookings.routes import bp as bookings_bp  # bookings slice (issue 14)
     from miniprogram_api.inbox.routes import bp as inbox_bp
     from miniprogram_api.me.routes import bp as me_bp
     from miniprogram_api.registration.routes import bp as registration_bp
@@ -41,6 +42,7 @@ def register_blueprints(api):
         (inbox_bp, requires_veteran),
         (registration_bp, requires_veteran),
         (travel_bp, requires_veteran),
+        (bookings_bp, requires_veteran),
     )
     from miniprogram_api.registration.routes import raise_upload_limit
 

@@ -35,6 +35,11 @@ PERMISSIONS = {
     "notifications.approve": "审批大范围通知（四眼原则）",
     "notifications.templates": "管理消息模板",
     "notifications.calls": "处理电话联系任务",
+    # bookings slice (issue 14)
+    "bookings.view": "查看服务预约",
+    "bookings.manage": "管理服务项目、工作时间与本站日历",
+    "bookings.counter": "窗口办理预约（签到、完成、爽约、代约、取消）",
+    "bookings.calendar": "维护全国法定节假日与调休安排",
 }
 
 ROLE_PERMISSIONS = {
@@ -49,6 +54,9 @@ ROLE_PERMISSIONS = {
         "travel.record",
         "notifications.view",
         "notifications.calls",
+        "bookings.view",
+        "bookings.manage",
+        "bookings.counter",
     },
     "center_reviewer": {
         "orgs.view",
@@ -65,9 +73,26 @@ ROLE_PERMISSIONS = {
         "notifications.send",
         "notifications.approve",
         "notifications.calls",
+        "bookings.view",
+        "bookings.manage",
+        "bookings.counter",
     },
-    "supervisor": {"orgs.view", "veterans.view", "registration.view", "travel.view", "notifications.view"},
-    "sys_admin": {"orgs.view", "orgs.manage", "staff.view", "registration.windows", "notifications.templates"},
+    "supervisor": {
+        "orgs.view",
+        "veterans.view",
+        "registration.view",
+        "travel.view",
+        "notifications.view",
+        "bookings.view",
+    },
+    "sys_admin": {
+        "orgs.view",
+        "orgs.manage",
+        "staff.view",
+        "registration.windows",
+        "notifications.templates",
+        "bookings.calendar",
+    },
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},
 }

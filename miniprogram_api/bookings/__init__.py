@@ -1,0 +1,1 @@
+"""Mini program API: services and bookings."""

@@ -31,6 +31,9 @@ NAV = [
     ("notifications.templates_index", "消息模板", "notifications.templates"),  # notifications slice (issue 13)
     ("notifications.index", "通知", "notifications.view"),  # notifications slice (issue 13)
     ("notifications.calls", "电话联系", "notifications.calls"),  # notifications slice (issue 13)
+    ("bookings.counter", "预约窗口", "bookings.counter"),  # bookings slice (issue 14): the counter
+    ("bookings.figures", "预约统计", "bookings.view"),  # bookings slice (issue 14): weekly figures
+    ("bookings.catalog", "服务项目", "bookings.manage"),  # bookings slice (issue 14): catalog and calendar
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.

@@ -169,4 +169,20 @@ CODES = {
     # notifications slice (issue 13): the call list
     "notifications.call_not_found": 404,
     "notifications.call_closed": 409,
+    # bookings slice (issue 14): booking core and the phone (backend/bookings/service.py)
+    "booking.slot_full": 409,
+    "booking.duplicate": 409,
+    "booking.cutoff_passed": 409,
+    "booking.blocked": 409,
+    "booking.not_found": 404,
+    "booking.slot_not_found": 404,
+    "booking.service_not_found": 404,
+    "booking.slot_unavailable": 409,
+    "booking.invalid_state": 409,
+    # bookings slice (issue 14): the counter (backend/bookings/counter.py, blocks.py)
+    "booking.wrong_day": 409,
+    "booking.slot_not_ended": 409,
+    "booking.block_not_found": 404,
+    # bookings slice (issue 14): the station calendar (backend/bookings/calendar.py)
+    "booking.calendar_day_not_found": 404,
 }

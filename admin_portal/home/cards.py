@@ -19,7 +19,7 @@ from backend.travel import queries as travel_queries
 from backend.veterans import queries as veterans_queries
 
 # Modules whose import registers more providers (later capabilities append here).
-PROVIDER_MODULES = ()
+PROVIDER_MODULES = ("admin_portal.bookings.figure_views",)  # bookings slice (issue 14): the 8-week chart
 
 _PROVIDERS = []
 

@@ -79,3 +79,13 @@ def coverage():
             empty=None if own.total else own.empty_reason,
         )
     )
+
+
+@bp.route("/bookings.json")
+@permission_required("bookings.view")
+def bookings():
+    """bookings slice (issue 14): booked, served and no-shows of the last 8 weeks over the viewer's (or a given)
+    unit."""
+    from admin_portal.bookings.figure_views import chart
+
+    return jsonify(chart(actor=current_user._get_current_object(), unit_id=request.args.get("unit", type=int)))

@@ -11,6 +11,7 @@ from admin_portal.orgs.tree import unit_tree
 from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
 from backend.accounts import service as accounts_service
+from backend.bookings import blocks as booking_blocks  # bookings slice (issue 14)
 from backend.errors import RuleViolation, ValidationFailed
 from backend.notifications import reports as notification_reports  # notifications slice (issue 13)
 from backend.notifications import tags as veteran_tags
@@ -140,6 +141,8 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         can_enter_registration=actor.can("registration.enter"),
         can_record_travel=actor.can("travel.record"),
         **_notification_parts(veteran),
+        booking_block=booking_blocks.active_block(veteran.id),  # bookings slice (issue 14): no-show block
+        can_lift_block=actor.can("bookings.counter"),
     ), status
 
 

@@ -82,6 +82,23 @@ ACTION_LABELS = {
     "notifications.call_reveal": "查看电话联系号码",
     "veterans.tags": "修改标签",
     "notifications.template_version_created": "保存消息模板新版本",  # notifications slice (issue 13): templates
+    # bookings slice (issue 14): the counter (backend/bookings/counter.py, blocks.py)
+    "bookings.checked_in": "预约签到",
+    "bookings.completed": "预约办结",
+    "bookings.no_show": "标记预约爽约",
+    "bookings.station_cancelled": "服务站取消预约",
+    "bookings.counter_booked": "窗口代为预约",
+    "bookings.slot_cancelled": "取消预约时段",
+    "bookings.block_lifted": "解除预约限制",
+    "bookings.phone_booked": "小程序预约",
+    "bookings.phone_cancelled": "小程序取消预约",
+    "bookings.phone_rescheduled": "小程序改约",
+    "bookings.service_create": "新增服务项目",
+    "bookings.service_update": "修改服务项目",
+    "bookings.service_deactivate": "停用服务项目",
+    "bookings.services_default": "添加常用服务项目",
+    "bookings.calendar_set": "设置日历（休息日/工作日）",
+    "bookings.calendar_delete": "删除日历设置",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -45,7 +45,17 @@ class CalendarDay(db.Model):
     Saturday)."""
 
     __tablename__ = "calendar_day"
-    __table_args__ = (UniqueConstraint("unit_id", "day", name="uq_calendar_day_unit_day"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "day", name="uq_calendar_day_unit_day"),
+        # NULLs are distinct in a unique constraint: one nationwide entry per day needs its own partial index
+        Index(
+            "uq_calendar_day_nationwide_day",
+            "day",
+            unique=True,
+            postgresql_where=text("unit_id IS NULL"),
+            sqlite_where=text("unit_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))

@@ -77,6 +77,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_day")),
         sa.UniqueConstraint("unit_id", "day", name="uq_calendar_day_unit_day"),
     )
+    op.create_index(
+        "uq_calendar_day_nationwide_day",
+        "calendar_day",
+        ["day"],
+        unique=True,
+        postgresql_where=sa.text("unit_id IS NULL"),
+        sqlite_where=sa.text("unit_id IS NULL"),
+    )
     op.create_table(
         "slot",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -171,6 +179,7 @@ def downgrade():
         batch_op.drop_index("ix_slot_station_starts_at")
 
     op.drop_table("slot")
+    op.drop_index("uq_calendar_day_nationwide_day", table_name="calendar_day")
     op.drop_table("calendar_day")
     op.drop_table("booking_block")
     with op.batch_alter_table("booking_service", schema=None) as batch_op:

@@ -26,7 +26,7 @@ from tests.authz.cells import (
     _year,
 )
 from tests.authz.export_cells import EXPORT_CELLS
-from tests.authz.notify_cells import NOTIFY_CELLS
+from tests.authz.slice_cells import SLICE_CELLS
 from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
 from tests.files import samples
 from tests.helpers import PortalClient
@@ -322,7 +322,7 @@ MATRIX = {
     ("api", "inbox.unread_count", "GET"): Cell("GET", "/v1/inbox/unread-count", VETERANS),
     ("api", "inbox.mark_read", "POST"): Cell("POST", lambda w: f"/v1/inbox/{w.message_a.id}/read", ("veteran_a",)),
     **EXPORT_CELLS,  # exports slice (issue 12): tests/authz/export_cells.py
-    **NOTIFY_CELLS,  # notifications slice (issue 13): tests/authz/notify_cells.py
+    **SLICE_CELLS,  # notifications (issue 13), bookings (issue 14) …: tests/authz/slice_cells.py
 }
 
 

@@ -39,6 +39,13 @@ CONFIRMED = {
     "notifications.cancel": "the notification will never be sent",
     "notifications.approve": "sending starts to every recipient",
     "notifications.reject": "the notification will never be sent",
+    # bookings slice (issue 14)
+    "bookings.catalog_deactivate": "the service stops taking bookings",
+    "bookings.catalog_calendar_delete": "the day's slots follow the national calendar again",
+    "bookings.counter_no_show": "counts toward a booking block",
+    "bookings.counter_cancel": "the veteran is notified at once",
+    "bookings.counter_cancel_slot": "every booked veteran is notified at once",
+    "bookings.counter_lift_block": "the veteran may book again",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -72,6 +79,14 @@ NO_CONFIRMATION = {
     "notifications.call_reveal": "read-only; the number is shown for that task only and the view is audited",
     "veterans.set_tags": "a save; edit the tags again",
     "notifications.templates_edit": "a preview, or a save of a new version; earlier versions are kept, save again",
+    # bookings slice (issue 14)
+    "bookings.catalog_defaults": "adds the usual services; each can be edited or deactivated",
+    "bookings.catalog_new": "a form filled in on purpose; the service can be edited or deactivated",
+    "bookings.catalog_edit": "a save; bookings are never dropped, misfits are listed for the station",
+    "bookings.catalog_calendar": "a save; edit or delete the day again, bookings are never dropped",
+    "bookings.counter_check_in": "the veteran is at the counter; completion follows",
+    "bookings.counter_complete": "records the service with a note",
+    "bookings.counter_book": "a search, or a booking the veteran or the station can cancel",
 }
 
 

@@ -143,6 +143,7 @@ class Base(NotifySettings, BookingSettings):
         # bookings slice (issue 14): slots for each service's booking window; the day-before reminders (idempotent)
         "bookings-generate-slots": {"task": "bookings.generate_slots", "schedule": 3600.0},
         "bookings-send-reminders": {"task": "bookings.send_reminders", "schedule": 900.0},
+        "bookings-close-ended": {"task": "bookings.close_ended", "schedule": 3600.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",

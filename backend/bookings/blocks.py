@@ -4,7 +4,7 @@ book for BOOKING_BLOCK_DAYS, unless staff lift the block (audited)."""
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from backend.audit import service as audit_service
@@ -48,7 +48,12 @@ def count_recent_no_shows(veteran_id, now):
     return db.session.scalar(
         select(func.count())
         .select_from(Booking)
-        .where(Booking.veteran_id == veteran_id, Booking.status == "no_show", Booking.starts_at > since)
+        .where(
+            Booking.veteran_id == veteran_id,
+            Booking.status == "no_show",
+            Booking.starts_at > since,
+            Booking.handled_by_id.is_not(None),  # marked by a clerk, not closed by the system (closing.py)
+        )
     )
 
 
@@ -56,6 +61,7 @@ def note_no_show(veteran_id, now=None):
     """Called in mark_no_show's transaction after the booking became a no-show: writes or extends the block when the
     limit is reached. Returns the block in force, or None."""
     now = now or utcnow()
+    _serialise(veteran_id)
     no_shows = count_recent_no_shows(veteran_id, now)
     if no_shows < current_app.config["BOOKING_NO_SHOW_LIMIT"]:
         return None
@@ -78,6 +84,15 @@ def note_no_show(veteran_id, now=None):
             block.created_at = now
     db.session.flush()
     return block
+
+
+def _serialise(veteran_id):
+    """One no-show count per veteran at a time: two clerks marking this veteran's no-shows at once would each count
+    without the other's uncommitted one and both stay under the limit. A transaction-scoped advisory lock keyed by
+    the veteran (PostgreSQL; SQLite serialises writers), taken after the booking's row lock and never before it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+        db.session.execute(key, {"key": f"booking_block:{int(veteran_id)}"})
 
 
 def lift_block(*, actor, veteran_id, now=None):

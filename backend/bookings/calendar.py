@@ -3,7 +3,7 @@
 A day is open by the first rule that knows it: the station's own exception (closed for a meeting, an extra
 Saturday) > a nationwide exception entered by the system administrator (the yearly update path, when the library
 lags behind the State Council's notice) > `chinese_calendar` (statutory holidays closed, 调休上班 make-up days
-open) > Monday to Friday for a year the library does not know.
+open) > Monday to Friday but the fixed-date holidays for a year the library does not know.
 """
 
 from datetime import date, timedelta
@@ -18,6 +18,7 @@ from backend.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, in_scope, require_permission
+from backend.registration.windows import today_cst
 
 
 class CalendarDayNotFound(NotFound):
@@ -34,12 +35,17 @@ def known_year(year):
     return True
 
 
+# the statutory holidays on fixed solar dates (全国年节及纪念日放假办法, 2025 revision): 元旦, 劳动节, 国庆节
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+
+
 def library_open(day):
-    """The library's answer for `day`, or Monday to Friday for a year it does not know."""
+    """The library's answer for `day`; for a year it does not know, Monday to Friday except the holidays on fixed
+    dates (the lunar ones and the make-up days wait for the nationwide entries, see uncovered_years)."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return day.isoweekday() <= 5
+        return day.isoweekday() <= 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
 
 def _exceptions(station_id, first, last):
@@ -120,7 +126,7 @@ def set_day(*, actor, day, is_open, note, station_id=None):
     errors = {}
     if not isinstance(day, date):
         errors["day"] = "请填写日期"
-    elif not 2004 <= day.year <= date.today().year + 2:
+    elif not 2004 <= day.year <= today_cst().year + 2:  # the server's clock is UTC: the year as China reads it
         errors["day"] = "日期须在2004年至后年之间"
     if not note:
         errors["note"] = "请填写说明，例如“国庆节”或“调休上班”"

@@ -87,7 +87,7 @@ def _station(actor, station_id):
 
 def _int(values, errors, key, label, low, high):
     raw = str(values.get(key, "")).strip()
-    if not raw.isdigit() or len(raw) > 6 or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not low <= int(raw) <= high:
         errors[key] = f"{label}须为{low}至{high}之间的整数"
         return None
     return int(raw)

@@ -102,6 +102,13 @@ class Booking(db.Model):
         Index("ix_booking_veteran_id_id", "veteran_id", "id"),
         Index("ix_booking_slot_id", "slot_id"),
         Index("ix_booking_station_starts_at", "station_id", "starts_at"),
+        # the reminder and closing jobs: only bookings still open, by time
+        Index(
+            "ix_booking_open_starts_at",
+            "starts_at",
+            postgresql_where=text("status IN ('booked', 'checked_in')"),
+            sqlite_where=text("status IN ('booked', 'checked_in')"),
+        ),
         UniqueConstraint("code", name="uq_booking_code"),
     )
 

@@ -10,7 +10,7 @@ ascending id first, then the booking, so no two writers ever wait on each other 
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import denials
@@ -269,10 +269,15 @@ def _take_place(slot_id):
 
 
 def _release_place(slot_id):
+    """Give the place back; a capacity kept above a lowered plan (slots.reconcile) shrinks toward the plan's."""
+    planned = select(BookingService.capacity).where(BookingService.id == Slot.service_id).scalar_subquery()
+    left = Slot.booked - 1
     db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked > 0)
-        .values(booked=Slot.booked - 1)
+        .values(
+            booked=left, capacity=case((Slot.capacity <= planned, Slot.capacity), (left > planned, left), else_=planned)
+        )
         .execution_options(synchronize_session=False)
     )
 

@@ -8,7 +8,7 @@ bookings stay open and are listed by `needs_attention` for the station to cancel
 
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.bookings import calendar
@@ -158,6 +158,15 @@ def generate_all(now=None):
     return created
 
 
+def lock_in_order(*conditions):
+    """Lock the slots matching `conditions` by ascending id (the booking core's order, service.py) before a
+    slot-wide UPDATE, whose own scan order is the heap's or an index's: otherwise it could hold a later slot while
+    waiting for an earlier one that a reschedule holds, the reschedule waiting for the later one (a deadlock).
+    One statement, nothing fetched; SQLite serialises writers and ignores FOR UPDATE."""
+    ordered = select(Slot.id).where(*conditions).order_by(Slot.id).with_for_update().subquery()
+    db.session.execute(select(func.count()).select_from(ordered))
+
+
 def _future_open(service, now):
     return db.session.execute(
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.booked).where(
@@ -183,9 +192,11 @@ def reconcile(service, now=None):
     stay (see needs_attention), and the booking window is generated. Returns the number withdrawn."""
     now = now or utcnow()
     with transaction():
+        future = (Slot.service_id == service.id, Slot.status == "open", Slot.starts_at > now)
+        lock_in_order(*future)
         db.session.execute(
             update(Slot)
-            .where(Slot.service_id == service.id, Slot.status == "open", Slot.starts_at > now)
+            .where(*future)
             .values(capacity=case((Slot.booked > service.capacity, Slot.booked), else_=service.capacity))
             .execution_options(synchronize_session=False)
         )
@@ -220,10 +231,11 @@ def apply_day(day, station_id=None, now=None):
         day_open, stations = calendar.is_open(day, station_id), Slot.station_id == station_id
     with transaction():
         if not day_open:
+            day_slots = (stations, Slot.starts_at >= max(low, now), Slot.starts_at < high, Slot.status == "open")
+            lock_in_order(*day_slots)
             db.session.execute(
                 update(Slot)
-                .where(stations, Slot.starts_at >= max(low, now), Slot.starts_at < high)
-                .where(Slot.status == "open", Slot.booked == 0)
+                .where(*day_slots, Slot.booked == 0)
                 .values(status="withdrawn")
                 .execution_options(synchronize_session=False)
             )

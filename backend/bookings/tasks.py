@@ -17,3 +17,11 @@ def send_reminders():
     from backend.bookings import reminders
 
     return reminders.send_due()
+
+
+@shared_task(name="bookings.close_ended")
+def close_ended():
+    """Bookings nobody closed at the counter, once their slot ended long enough ago (idempotent)."""
+    from backend.bookings import closing
+
+    return closing.close_ended()

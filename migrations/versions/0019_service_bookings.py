@@ -158,6 +158,13 @@ def upgrade():
             postgresql_where=sa.text("status IN ('booked', 'checked_in')"),
             sqlite_where=sa.text("status IN ('booked', 'checked_in')"),
         )
+        batch_op.create_index(
+            "ix_booking_open_starts_at",
+            ["starts_at"],
+            unique=False,
+            postgresql_where=sa.text("status IN ('booked', 'checked_in')"),
+            sqlite_where=sa.text("status IN ('booked', 'checked_in')"),
+        )
 
     # ### end Alembic commands ###
 
@@ -171,6 +178,7 @@ def downgrade():
             sqlite_where=sa.text("status IN ('booked', 'checked_in')"),
         )
         batch_op.drop_index("ix_booking_veteran_id_id")
+        batch_op.drop_index("ix_booking_open_starts_at")
         batch_op.drop_index("ix_booking_station_starts_at")
         batch_op.drop_index("ix_booking_slot_id")
 

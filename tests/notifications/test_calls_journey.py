@@ -6,74 +6,21 @@ The live server here runs on a database of its own (not tests/browser's), so thi
 as tests/browser without resetting the database under that package's server."""
 
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 
-from tests import conftest as base
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import own_live
 from tests.browser.test_portal_journeys import login
 from tests.factories import build_world, create_veteran
 
 pytestmark = pytest.mark.browser
 
 
-def _database_url():
-    url = base.test_database_url()
-    if url.startswith("sqlite"):
-        return base._sqlite_url("browser_calls.db")
-    parsed = make_url(url)
-    name = f"{parsed.database}_calls_browser"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def live():
-    """(base_url, backend_app) of a live server with CSRF on (as tests/browser/conftest.py, own database)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not installed")
-    from admin_portal import create_app as create_portal
-    from backend import create_app as create_backend
-    from miniprogram_api import create_app as create_api
-
-    config = base.make_config(base.migrate_database(_database_url()), WTF_CSRF_ENABLED=True)
-    portal, api, backend = create_portal(config), create_api(config), create_backend(config)
-    server = make_server("127.0.0.1", 0, DispatcherMiddleware(portal, {"/api": api}), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", backend
-    server.shutdown()
-    server.server_close()
-    base.dispose_engines(portal, api, backend)
-
-
-@contextmanager
-def _page():
-    """A browser page of its own. Playwright's sync API runs on a thread of its own here: tests/browser keeps its sync
-    Playwright open on the main thread for the whole session, and a second one cannot start on that thread."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN")
-        local = ("127.0.0.1", "localhost")
-        context.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname in local else r.abort())
-        yield context.new_page()
-        browser.close()
+    """(base_url, backend_app) of a live server with CSRF on, on a database of its own."""
+    yield from own_live.live_server("calls_browser")
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +47,7 @@ def _shot(tab, name):
 
 
 def test_reveal_then_record_an_outcome(live, calls_data):
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(_journey, live[0], calls_data).result()
-
-
-def _journey(base, calls_data):
-    with _page() as page:
-        _steps(page, base, calls_data)
+    own_live.run_in_thread(_steps, live[0], calls_data)
 
 
 def _steps(page, base, calls_data):

@@ -31,6 +31,7 @@ NAV = [
     ("notifications.templates_index", "消息模板", "notifications.templates"),  # notifications slice (issue 13)
     ("notifications.index", "通知", "notifications.view"),  # notifications slice (issue 13)
     ("notifications.calls", "电话联系", "notifications.calls"),  # notifications slice (issue 13)
+    ("keys.index", "个人信息密钥", "pii.keys"),  # issue 15
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, text, update
 from backend import pii
 from backend.audit import service as audit
 from backend.db import after_commit, transaction, utcnow
+from backend.errors import PermissionDenied
 from backend.extensions import db
 from backend.keys import keyring
 from backend.keys.columns import SEALED, UNRECOVERABLE
@@ -23,6 +24,19 @@ from backend.keys.models import PiiKeyVersion, PiiRotation
 
 class RotationRefused(RuntimeError):
     """A retirement or start the state does not allow; the message is for people (Chinese)."""
+
+
+PERMISSION = "pii.keys"
+
+
+def authorize(actor):
+    """Keys are system-wide: a staff member needs pii.keys at a root unit; the CLI and jobs act as SystemActor.
+
+    :raises PermissionDenied: otherwise (audited by the portal's error handler)."""
+    if isinstance(actor, audit.SystemActor):
+        return
+    if not actor.can(PERMISSION) or actor.org_unit.parent_id is not None:
+        raise PermissionDenied(details={"permission": PERMISSION, "reason": "root_unit_only"})
 
 
 def _table(name):
@@ -91,6 +105,7 @@ def start(*, actor):
     from backend import tasks as task_queue
     from backend.keys import tasks
 
+    authorize(actor)
     ring = keyring.current()
     with transaction():
         _aim(ring, restart=True)
@@ -192,6 +207,7 @@ def referenced_versions(rows=None):
 def retire(version, *, actor):
     """Record `version` as retired after a fresh census finds no value under it (unused recovery codes under it are
     deleted: they cannot be re-keyed). Refused for a configured newest version or one still referenced."""
+    authorize(actor)
     ring = keyring.current()
     if version == ring.newest.version:
         raise RotationRefused("最新版本的密钥正在使用，不能退役")

@@ -25,8 +25,7 @@ from tests.authz.cells import (
     _signed,
     _year,
 )
-from tests.authz.export_cells import EXPORT_CELLS
-from tests.authz.notify_cells import NOTIFY_CELLS
+from tests.authz import export_cells, notify_cells, pii_cells
 from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
 from tests.files import samples
 from tests.helpers import PortalClient
@@ -321,8 +320,9 @@ MATRIX = {
     ("api", "inbox.list_inbox", "GET"): Cell("GET", "/v1/inbox", VETERANS),
     ("api", "inbox.unread_count", "GET"): Cell("GET", "/v1/inbox/unread-count", VETERANS),
     ("api", "inbox.mark_read", "POST"): Cell("POST", lambda w: f"/v1/inbox/{w.message_a.id}/read", ("veteran_a",)),
-    **EXPORT_CELLS,  # exports slice (issue 12): tests/authz/export_cells.py
-    **NOTIFY_CELLS,  # notifications slice (issue 13): tests/authz/notify_cells.py
+    **export_cells.EXPORT_CELLS,  # exports slice (issue 12): tests/authz/export_cells.py
+    **notify_cells.NOTIFY_CELLS,  # notifications slice (issue 13): tests/authz/notify_cells.py
+    **pii_cells.PII_CELLS,  # issue 15: tests/authz/pii_cells.py
 }
 
 

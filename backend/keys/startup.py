@@ -19,12 +19,11 @@ def check(app):
 
     with app.app_context():
         ring = keyring.current()
-        with db.engine.connect() as connection:
-            if not inspect(connection).has_table("pii_key_version"):
+        try:
+            if not inspect(db.session.connection()).has_table("pii_key_version"):
                 return
-            from sqlalchemy.orm import Session
-
-            with Session(bind=connection) as session:
-                problems = startup_problems(ring, session)
+            problems = startup_problems(ring, db.session)
+        finally:
+            db.session.remove()
     if problems:
         raise KeyStateError("refusing to start: " + "; ".join(problems))

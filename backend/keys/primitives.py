@@ -6,6 +6,7 @@ or HMAC-SM3 (letter "M", GB/T 32905). A key version holds 32 bytes for sealing a
 sealing key as is, SM4 (128-bit) a subkey derived from it with HMAC-SM3 (so one key file serves either cipher).
 """
 
+import functools
 import hashlib
 import hmac as std_hmac
 
@@ -20,6 +21,7 @@ DIGESTS = {"sha256": "H", "sm3": "M"}  # AUDIT_CHAIN_DIGEST value -> letter
 NONCE, TAG = 12, 16
 
 
+@functools.lru_cache(maxsize=32)
 def sm4_subkey(key):
     """The 128-bit SM4 key of a 32-byte sealing key: HMAC-SM3(key, label), first 16 bytes."""
     return mac_bytes("M", key, b"veterans/pii/sm4-gcm")[:16]

@@ -39,6 +39,8 @@ CONFIRMED = {
     "notifications.cancel": "the notification will never be sent",
     "notifications.approve": "sending starts to every recipient",
     "notifications.reject": "the notification will never be sent",
+    "keys.rotate": "re-seals every personal value in the background (issue 15)",  # issue 15: personal data keys
+    "keys.retire": "the key version stops being usable; its key may be destroyed",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.

@@ -3,6 +3,7 @@ still referenced, the newest version is retired, or rows use a version no key is
 small state tables only (never the sealed data), and passes when they do not exist yet (before `flask db upgrade`)."""
 
 from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
 from backend.keys import keyring
 
@@ -25,5 +26,8 @@ def check(app):
             problems = startup_problems(ring, db.session)
         finally:
             db.session.remove()
+            for engine in db.engines.values():  # close the one connection: an app may never serve (a CLI, a test)
+                if isinstance(engine, Engine):
+                    engine.dispose()
     if problems:
         raise KeyStateError("refusing to start: " + "; ".join(problems))

@@ -25,5 +25,31 @@ def validate_pii(cls):
         raise RuntimeError("AUDIT_CHAIN_DIGEST must be sha256 or sm3")
 
 
+def refuse_default_keys(cls, defaults):
+    """Production: no key of any version may be a development or test value found in the repository."""
+    import base64
+
+    from backend.keys.keyring import build
+
+    known = {base64.urlsafe_b64encode(base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))) for v in _b64(defaults)}
+    for key in build(lambda name: getattr(cls, name, None)).versions.values():
+        if {base64.urlsafe_b64encode(key.seal_key), base64.urlsafe_b64encode(key.index_key)} & known:
+            raise RuntimeError(f"PII key version {key.version} equals a development default; generate new keys")
+
+
+def _b64(values):
+    import base64
+    import binascii
+
+    out = []
+    for value in values:
+        try:
+            base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        out.append(value)
+    return out
+
+
 def has_versioned_keys(cls):
     return bool(cls.PII_KEYS or cls.PII_KEY_FILE or cls.PII_KEY_PROVIDER)

@@ -14,7 +14,7 @@ from pathlib import Path
 from config.bookings import BookingSettings
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
 from config.notify import NotifySettings
-from config.pii import PiiSettings, has_versioned_keys, validate_pii
+from config.pii import PiiSettings, has_versioned_keys, refuse_default_keys, validate_pii
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -372,6 +372,7 @@ class Production(Base):
                 raise RuntimeError(f"{name} must be at least 32 characters (256 bits)")
         cls._refuse_development_values()
         super().validate()  # the PII keys: 32 bytes each, and different
+        refuse_default_keys(cls, development_secrets())  # issue 15: no repository key in any key version
         # auditchain slice (issue 10)
         if len(cls.AUDIT_CHAIN_KEY) < 32 or cls.AUDIT_CHAIN_KEY in (DEV_AUDIT_CHAIN_KEY, TEST_AUDIT_CHAIN_KEY):
             raise RuntimeError("AUDIT_CHAIN_KEY must be a secret of at least 32 characters, not a development default")

@@ -132,3 +132,21 @@ def test_key_material_never_shows_in_a_repr(app, monkeypatch):
     use_keys(monkeypatch, app, 1)
     ring = keyring.current()
     assert "seal_key" not in repr(ring.newest) and repr(ring.newest) == "KeyVersion(version=1)"
+
+
+def test_production_refuses_a_test_key_in_pii_keys(monkeypatch):
+    import importlib
+
+    import config.pii
+    from tests.test_config import SECRETS, _production
+
+    env = {k: v for k, v in SECRETS.items() if k not in ("PII_ENCRYPTION_KEY", "PII_HMAC_KEY")}
+    monkeypatch.setenv("PII_KEYS", f"1:{settings.TEST_PII_ENCRYPTION_KEY}:{settings.TEST_PII_HMAC_KEY}")
+    importlib.reload(config.pii)
+    try:
+        with pytest.raises(RuntimeError, match="PII key version 1 equals a development default"):
+            _production(monkeypatch, **env).validate()
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config.pii)
+        importlib.reload(settings)

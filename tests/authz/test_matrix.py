@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from tests.authz import export_cells, notify_cells, pii_cells
 from tests.authz.cells import (
     EVERYONE,
     ORG_VIEWERS_OF_X,
@@ -25,7 +26,6 @@ from tests.authz.cells import (
     _signed,
     _year,
 )
-from tests.authz import export_cells, notify_cells, pii_cells
 from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
 from tests.files import samples
 from tests.helpers import PortalClient

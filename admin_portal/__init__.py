@@ -27,6 +27,7 @@ def register_blueprints(app):
     from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
+    from admin_portal.keys.views import bp as keys_bp  # issue 15: personal data keys
     from admin_portal.notifications import bp as notifications_bp  # notifications slice (issue 13)
     from admin_portal.orgs.views import bp as orgs_bp
     from admin_portal.registration.views import bp as registration_bp
@@ -48,6 +49,7 @@ def register_blueprints(app):
         (exports_bp, "/exports", requires_staff_login),  # exports slice (issue 12): one's own export jobs
         (notifications_bp, "/notifications", requires_staff_login),  # notifications slice (issue 13)
         (bookings_bp, "/bookings", requires_staff_login),  # bookings slice (issue 14)
+        (keys_bp, "/system/keys", requires_staff_login),  # issue 15: personal data keys (sys_admin)
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

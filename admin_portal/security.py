@@ -34,6 +34,7 @@ NAV = [
     ("bookings.counter", "预约窗口", "bookings.counter"),  # bookings slice (issue 14): the counter
     ("bookings.figures", "预约统计", "bookings.view"),  # bookings slice (issue 14): weekly figures
     ("bookings.catalog", "服务项目", "bookings.manage"),  # bookings slice (issue 14): catalog and calendar
+    ("keys.index", "个人信息密钥", "pii.keys"),  # issue 15
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.

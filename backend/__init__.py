@@ -28,4 +28,7 @@ def create_app(config=None):
     from backend import cli
 
     cli.init_app(app)
+    from backend.keys.startup import check as check_key_state  # issue 15: a retired key still referenced
+
+    check_key_state(app)
     return app

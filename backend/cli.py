@@ -7,6 +7,9 @@ def init_app(app):
     from backend.audit.cli import register as register_audit  # auditchain slice: audit-seal, audit-verify
 
     register_audit(app)
+    from backend.keys.cli import register as register_keys  # issue 15: pii-rotate, pii-status, pii-retire
+
+    register_keys(app)
 
     @app.cli.command("demo-load")
     def demo_load():

@@ -13,6 +13,7 @@ from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issu
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
 from backend.idempotency.models import IdempotencyKey  # noqa: F401  (phone slice, issue 10)
 from backend.inbox.models import InboxMessage  # noqa: F401
+from backend.keys.models import PiiKeyVersion, PiiRotation  # noqa: F401  (issue 15)
 from backend.notifications.models import (  # noqa: F401  (notifications slice, issue 13)
     CallTask,
     Delivery,

@@ -14,6 +14,7 @@ from pathlib import Path
 from config.bookings import BookingSettings
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
 from config.notify import NotifySettings
+from config.pii import PiiSettings, has_versioned_keys, refuse_default_keys, validate_pii
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -90,7 +91,7 @@ class QueueNames:
         return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
-class Base(NotifySettings, BookingSettings):
+class Base(NotifySettings, BookingSettings, PiiSettings):
     APP_ENV = "base"
     TESTING = False
     DEBUG = False
@@ -156,6 +157,7 @@ class Base(NotifySettings, BookingSettings):
         "backend.exports.tasks",  # exports slice (issue 12)
         "backend.notifications.tasks",  # notifications slice (issue 13)
         "backend.bookings.tasks",  # bookings slice (issue 14)
+        "backend.keys.tasks",  # issue 15: key rotation (default queue)
     ]
 
     REDIS_URL = env("REDIS_URL")
@@ -256,6 +258,8 @@ class Base(NotifySettings, BookingSettings):
         }
         if len(keys) == 2 and keys["PII_ENCRYPTION_KEY"] == keys["PII_HMAC_KEY"]:
             raise RuntimeError("PII_HMAC_KEY must differ from PII_ENCRYPTION_KEY")
+        if len(keys) == 2 or has_versioned_keys(cls):  # issue 15: every key version, the cipher, the audit digest
+            validate_pii(cls)
         if cls.TRUSTED_PROXY_COUNT < 0:
             raise RuntimeError("TRUSTED_PROXY_COUNT must be 0 or more")
         if not cls.EXPORT_TASK_SOFT_TIME_LIMIT < cls.EXPORT_TASK_TIME_LIMIT < cls.CELERY_VISIBILITY_TIMEOUT:
@@ -352,7 +356,8 @@ class Production(Base):
 
     @classmethod
     def validate(cls):
-        missing = [name for name in cls.REQUIRED if not getattr(cls, name)]
+        optional = ("PII_ENCRYPTION_KEY", "PII_HMAC_KEY") if has_versioned_keys(cls) else ()  # issue 15: PII_KEYS
+        missing = [name for name in cls.REQUIRED if not getattr(cls, name) and name not in optional]
         if missing:
             raise RuntimeError(f"Production configuration is missing: {', '.join(missing)}")
         if cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
@@ -368,6 +373,7 @@ class Production(Base):
                 raise RuntimeError(f"{name} must be at least 32 characters (256 bits)")
         cls._refuse_development_values()
         super().validate()  # the PII keys: 32 bytes each, and different
+        refuse_default_keys(cls, development_secrets())  # issue 15: no repository key in any key version
         # auditchain slice (issue 10)
         if len(cls.AUDIT_CHAIN_KEY) < 32 or cls.AUDIT_CHAIN_KEY in (DEV_AUDIT_CHAIN_KEY, TEST_AUDIT_CHAIN_KEY):
             raise RuntimeError("AUDIT_CHAIN_KEY must be a secret of at least 32 characters, not a development default")

@@ -49,7 +49,7 @@ def index():
         grid_id=_int_arg("grid"),
         status=request.args.get("status") or None,
         name=(request.args.get("name") or "").strip()[:64] or None,
-        id_index=(request.args.get("idx") or "").strip()[:64] or None,
+        id_index=(request.args.get("idx") or "").strip()[:80] or None,
     )
     search_error = None
     try:

@@ -16,7 +16,7 @@ from backend.extensions import db
 from backend.names import clean_name
 from backend.veterans import service as veterans_service
 from backend.veterans.identity import InvalidIdNumber, parse_id_number
-from backend.veterans.models import Veteran
+from backend.veterans.models import ID_CONTEXT, PHONE_CONTEXT, Veteran
 from backend.wechat import client as wechat
 
 SESSION_KEY_CONTEXT = "wechat.session_key"
@@ -184,11 +184,11 @@ def _match(name, id_number, phone):
     except InvalidIdNumber:
         return None
     veteran = db.session.scalars(
-        select(Veteran).where(Veteran.id_number_hmac == veterans_service.id_index(number))
+        select(Veteran).where(pii.index_in(Veteran.id_number_hmac, number, context=ID_CONTEXT))
     ).first()
     if veteran is None or veteran.name != clean_name(name) or not phone:
         return None
-    if veteran.phone_hmac != veterans_service.phone_index(phone):
+    if not pii.index_matches(veteran.phone_hmac, phone, context=PHONE_CONTEXT):
         return None
     return veteran
 

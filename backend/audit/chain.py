@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.audit.models import AuditLog, AuditSeal
 from backend.db import transaction, utcnow
 from backend.extensions import db
+from backend.keys.primitives import DIGESTS, Mac
 
 GENESIS = "0" * 64
 _SEAL_LOCK = 727_002  # pg advisory lock id, held only by a sealer
@@ -70,7 +71,10 @@ def canonical(row):
 
 
 def keyed(key):
-    """An HMAC-SHA256 state for `key`; link_hash copies it per row (cheaper than a new HMAC)."""
+    """An HMAC state for `key` under AUDIT_CHAIN_DIGEST (HMAC-SHA256, or HMAC-SM3 for 密评 deployments: issue 15);
+    link_hash copies it per row (cheaper than a new HMAC)."""
+    if current_app.config.get("AUDIT_CHAIN_DIGEST", "sha256") == "sm3":
+        return Mac(DIGESTS["sm3"], key)
     return hmac.new(key, digestmod=hashlib.sha256)
 
 

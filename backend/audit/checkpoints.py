@@ -12,7 +12,6 @@ Deleting the newest rows (and their seals) leaves a chain that is internally con
 from, the last checkpoint: the verifier reports it.
 """
 
-import hashlib
 import hmac
 import json
 import logging
@@ -22,7 +21,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from backend.audit.chain import chain_key
+from backend.audit.chain import chain_key, keyed
 
 MARKER = "audit-checkpoint"
 VERSION = 1
@@ -31,8 +30,11 @@ _syslog = {}
 
 
 def _sign(key, body):
+    """HMAC of the body under AUDIT_CHAIN_DIGEST (SHA-256 or SM3), the chain's own digest."""
     message = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    state = keyed(key)
+    state.update(message)
+    return state.hexdigest()
 
 
 def make(head, now=None):

@@ -67,6 +67,10 @@ ACTION_LABELS = {
     "travel.view": "查看出行详情",
     "travel.export": "导出出入境报备",
     # exports slice (issue 12): every export is a job
+    # issue 15: personal data keys
+    "pii.rotation_started": "启动密钥轮换",
+    "pii.rotation_finished": "密钥轮换完成",
+    "pii.version_retired": "退役密钥版本",
     "export.requested": "申请导出",
     "export.finished": "导出完成",
     "export.downloaded": "下载导出文件",

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
 
+from backend import pii
 from backend.audit import service as audit_service
 from backend.bookings import blocks, catalog, slots
 from backend.bookings import service as booking_service
@@ -21,9 +22,9 @@ from backend.orgs.scope import OrgUnitNotFound, get_scoped, get_unit_in_scope, r
 from backend.registration.windows import CST
 from backend.staff.models import Staff
 from backend.veterans.identity import parse_id_number
-from backend.veterans.models import Veteran
+from backend.veterans.models import ID_CONTEXT, Veteran
 from backend.veterans.queries import stations_in_scope
-from backend.veterans.service import VeteranNotFound, id_index
+from backend.veterans.service import VeteranNotFound
 
 CHECK_IN_EARLY = timedelta(hours=1)  # a veteran may check in from an hour before the slot, even the evening before
 DAY_LIMIT = 5000  # a station's day is at most capacity x slots; this bound only guards against a runaway plan
@@ -316,7 +317,8 @@ def find_veterans(*, actor, station, query, limit=20):
     base = select(Veteran).where(Veteran.station_id == station.id, Veteran.status == "active")
     if re.fullmatch(r"\d{17}[\dXx]", query):
         try:
-            condition = Veteran.id_number_hmac == id_index(parse_id_number(query).number)
+            number = parse_id_number(query).number  # every live key version's index (issue 15)
+            condition = pii.index_in(Veteran.id_number_hmac, number, context=ID_CONTEXT)
         except ValidationFailed:
             return []
     else:

@@ -11,6 +11,7 @@ import re
 from sqlalchemy import String, and_, bindparam, delete, exists, func, insert, literal, or_, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from backend import pii
 from backend.bulk import id_in, id_rows
 from backend.db import utcnow
 from backend.errors import ValidationFailed
@@ -21,9 +22,8 @@ from backend.orgs.scope import OrgUnitNotFound
 from backend.registration.models import STATUS_LABELS as REGISTRATION_STATUS_LABELS
 from backend.registration.models import Registration
 from backend.veterans.identity import InvalidIdNumber, parse_id_number
-from backend.veterans.models import Veteran
+from backend.veterans.models import ID_CONTEXT, Veteran
 from backend.veterans.queries import path_range
-from backend.veterans.service import id_index
 
 AUDIENCE_KEYS = frozenset({"unit_id", "grid_id", "party_member", "registration", "overdue_trip", "wechat", "tags"})
 REGISTRATION_STATES = {"none": "未办理", **REGISTRATION_STATUS_LABELS}
@@ -315,10 +315,11 @@ def resolve_id_numbers(who, raw_numbers):
     raw_numbers = list(raw_numbers)
     if len(raw_numbers) > MAX_IDS:
         raise _invalid("id_numbers", f"一次最多 {MAX_IDS} 个身份证号")
-    indexes, invalid = set(), 0
+    indexes, numbers, invalid = set(), set(), 0
     for raw in raw_numbers:
         try:
-            indexes.add(id_index(parse_id_number(raw).number))
+            numbers.add(parse_id_number(raw).number)
+            indexes.update(pii.index_values(parse_id_number(raw).number, context=ID_CONTEXT))
         except InvalidIdNumber:
             invalid += 1
     found = []
@@ -330,7 +331,7 @@ def resolve_id_numbers(who, raw_numbers):
                 *path_range(base_path(who)),
             )
         ).all()
-    return sorted(found), {"matched": len(found), "not_found": len(indexes) - len(found), "invalid": invalid}
+    return sorted(found), {"matched": len(found), "not_found": len(numbers) - len(found), "invalid": invalid}
 
 
 def _text_in(column, values):

@@ -98,5 +98,5 @@ class StaffRecoveryCode(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(80))
     used_at: Mapped[object | None] = mapped_column(UTCDateTime)

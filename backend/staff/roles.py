@@ -40,6 +40,7 @@ PERMISSIONS = {
     "bookings.manage": "管理服务项目、工作时间与本站日历",
     "bookings.counter": "窗口办理预约（签到、完成、爽约、代约、取消）",
     "bookings.calendar": "维护全国法定节假日与调休安排",
+    "pii.keys": "管理个人信息密钥版本与轮换",  # issue 15
 }
 
 ROLE_PERMISSIONS = {
@@ -92,6 +93,7 @@ ROLE_PERMISSIONS = {
         "registration.windows",
         "notifications.templates",
         "bookings.calendar",
+        "pii.keys",
     },
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},

@@ -60,6 +60,10 @@ def _code_hash(staff_id, code):
     return pii.blind_index(_normalise(code), context=f"staff.recovery_code:{staff_id}")
 
 
+def _code_matches(staff_id, code):
+    return pii.index_in(StaffRecoveryCode.code_hash, _normalise(code), context=f"staff.recovery_code:{staff_id}")
+
+
 def _step(now):
     return int(now.timestamp()) // STEP_SECONDS
 
@@ -210,7 +214,7 @@ def verify_login_code(*, staff_id, session_token, code):
                 row = db.session.scalars(
                     select(StaffRecoveryCode).where(
                         StaffRecoveryCode.staff_id == staff.id,
-                        StaffRecoveryCode.code_hash == _code_hash(staff.id, code),
+                        _code_matches(staff.id, code),
                         StaffRecoveryCode.used_at.is_(None),
                     )
                 ).first()

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
+from backend import pii
 from backend.extensions import db
 from backend.figures import service as figures_service
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission, scoped
 from backend.veterans.identity import parse_id_number
-from backend.veterans.models import Veteran
+from backend.veterans.models import ID_CONTEXT, Veteran
 from backend.veterans.service import id_index
 
 
@@ -59,7 +60,8 @@ def _conditions(filters):
     if filters.name:
         conds.append(Veteran.name.startswith(filters.name.strip(), autoescape=True))
     if filters.id_number:
-        conds.append(Veteran.id_number_hmac == id_index(parse_id_number(filters.id_number).number))
+        number = parse_id_number(filters.id_number).number
+        conds.append(pii.index_in(Veteran.id_number_hmac, number, context=ID_CONTEXT))
     if filters.id_index:
         conds.append(Veteran.id_number_hmac == filters.id_index)
     return conds
@@ -181,8 +183,13 @@ def _coverage_of(unit, stat):
 
 
 def search_index(raw):
-    """The HMAC index of a typed ID number (validated), so the number itself never travels in a URL."""
-    return id_index(parse_id_number(raw).number)
+    """The HMAC index of a typed ID number (validated), so the number itself never travels in a URL: the one a row
+    carries when a row has the number (whichever key version it is under, issue 15), else the newest version's."""
+    number = parse_id_number(raw).number
+    stored = db.session.scalar(
+        select(Veteran.id_number_hmac).where(pii.index_in(Veteran.id_number_hmac, number, context=ID_CONTEXT)).limit(1)
+    )
+    return stored or id_index(number)
 
 
 # --- workbench slice (issue 11)

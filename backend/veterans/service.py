@@ -41,6 +41,11 @@ def phone_index(number):
     return pii.blind_index(number, context=PHONE_CONTEXT)
 
 
+def _same(stored, value, context):
+    """The stored index is `value`'s, under whichever key version it was written (issue 15)."""
+    return stored is None if value is None else pii.index_matches(stored, value, context=context)
+
+
 def resolve_units(actor, station_id, grid_id=None):
     """The (station, grid) pair for a veteran, both in the actor's subtree and the grid under the station.
 
@@ -107,14 +112,14 @@ def clean_fields(fields):
 def apply_fields(veteran, cleaned):
     changed = []
     info = cleaned.pop("id_info", None)
-    if info is not None and (veteran.id_number_hmac != id_index(info.number)):
+    if info is not None and not _same(veteran.id_number_hmac, info.number, ID_CONTEXT):
         veteran.id_number_enc = pii.encrypt(info.number, context=ID_CONTEXT)
         veteran.id_number_hmac = id_index(info.number)
         veteran.birth_date, veteran.gender = info.birth_date, info.gender
         changed.append("id_number")
     if "phone" in cleaned:
         phone = cleaned.pop("phone")
-        if phone_index(phone) != veteran.phone_hmac:
+        if not _same(veteran.phone_hmac, phone, PHONE_CONTEXT):
             veteran.phone_enc = pii.encrypt(phone, context=PHONE_CONTEXT)
             veteran.phone_hmac = phone_index(phone)
             changed.append("phone")
@@ -126,7 +131,7 @@ def apply_fields(veteran, cleaned):
 
 
 def _ensure_unique_id(number, exclude_id=None):
-    query = select(Veteran.id).where(Veteran.id_number_hmac == id_index(number))
+    query = select(Veteran.id).where(pii.index_in(Veteran.id_number_hmac, number, context=ID_CONTEXT))
     if exclude_id:
         query = query.where(Veteran.id != exclude_id)
     if db.session.scalar(query):

@@ -46,6 +46,8 @@ CONFIRMED = {
     "bookings.counter_cancel": "the veteran is notified at once",
     "bookings.counter_cancel_slot": "every booked veteran is notified at once",
     "bookings.counter_lift_block": "the veteran may book again",
+    "keys.rotate": "re-seals every personal value in the background (issue 15)",  # issue 15: personal data keys
+    "keys.retire": "the key version stops being usable; its key may be destroyed",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.

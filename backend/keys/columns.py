@@ -1,0 +1,50 @@
+"""Every sealed column and keyed index of the schema: what rotation re-seals and what the census counts.
+
+A new sealed column joins SEALED (tests/keys/test_columns.py checks every model column named *_enc, *_sealed,
+*_hmac or `sealed` is listed here).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sealed:
+    table: str
+    column: str
+    context: object  # str, or callable(row) -> str for per-row contexts
+    index: str | None = None  # the keyed index column computed from this column's plaintext
+    index_context: str | None = None
+    binary: bool = False  # stored as bytes (the token, encoded)
+    where: str | None = None  # only rows where this SQL holds are sealed (e.g. an import job's finished content)
+    label: str = ""
+
+    def context_for(self, row):
+        return self.context(row) if callable(self.context) else self.context
+
+
+def _staff_totp(row):
+    return f"staff.totp_secret:{row.id}"
+
+
+SEALED = (
+    Sealed("veteran", "id_number_enc", "veteran.id_number", "id_number_hmac", "veteran.id_number", label="身份证号"),
+    Sealed("veteran", "phone_enc", "veteran.phone", "phone_hmac", "veteran.phone", label="手机号"),
+    Sealed("registration", "content_sealed", "registration.content", label="年度确认内容"),
+    Sealed("trip", "sealed", "travel.trip", label="出行报备"),
+    Sealed("trip", "staff_note_sealed", "travel.trip.note", label="出行跟进记录"),
+    Sealed("wechat_account", "session_key_enc", "wechat.session_key", label="微信会话密钥"),
+    Sealed("staff", "totp_secret_sealed", _staff_totp, label="二次验证密钥"),
+    Sealed("idempotency_key", "response_sealed", "idempotency.response", label="重放应答"),
+    Sealed(
+        "veteran_import_job",
+        "content",
+        "veteran_import_job.rejected_rows",
+        binary=True,
+        where="status IN ('done', 'failed')",
+        label="导入未通过行",
+    ),
+)
+# Keyed hashes whose plaintext is gone (single-use recovery codes): rotation cannot recompute them. They keep
+# matching while their version is configured; retiring that version deletes the unused ones (the staff member
+# generates new codes; TOTP still works).
+UNRECOVERABLE = (("staff_recovery_code", "code_hash", "used_at IS NULL"),)

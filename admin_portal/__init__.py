@@ -21,10 +21,14 @@ def format_cst(value, fmt="%Y-%m-%d %H:%M:%S"):
 
 def register_blueprints(app):
     """Every blueprint, listed explicitly, each with its auth choice."""
+    from admin_portal.assistance import bp as assistance_bp  # care slice (issue 16, C3)
     from admin_portal.audit.views import bp as audit_bp
     from admin_portal.auth.views import bp as auth_bp
     from admin_portal.bookings import bp as bookings_bp  # bookings slice (issue 14)
+    from admin_portal.care import bp as care_bp  # care slice (issue 16, C1): regular contact
     from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
+    from admin_portal.funding.views import bp as funding_bp  # care slice (issue 16, C4)
+    from admin_portal.groups.views import bp as groups_bp  # care slice (issue 16, C4)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
     from admin_portal.keys.views import bp as keys_bp  # issue 15: personal data keys
@@ -35,6 +39,7 @@ def register_blueprints(app):
     from admin_portal.staff.views import bp as staff_bp
     from admin_portal.travel.views import bp as travel_bp
     from admin_portal.veterans.views import bp as veterans_bp
+    from admin_portal.visits import bp as visits_bp  # care slice (issue 16, C2): visits and condolences
 
     blueprints = (
         (auth_bp, None, requires_no_login),
@@ -50,6 +55,11 @@ def register_blueprints(app):
         (notifications_bp, "/notifications", requires_staff_login),  # notifications slice (issue 13)
         (bookings_bp, "/bookings", requires_staff_login),  # bookings slice (issue 14)
         (keys_bp, "/system/keys", requires_staff_login),  # issue 15: personal data keys (sys_admin)
+        (assistance_bp, "/assistance", requires_staff_login),  # care slice (issue 16, C3): hardship assistance
+        (care_bp, "/care", requires_staff_login),  # care slice (issue 16, C1): regular contact
+        (visits_bp, "/visits", requires_staff_login),  # care slice (issue 16, C2): visits and condolences
+        (groups_bp, "/groups", requires_staff_login),  # care slice (issue 16, C4)
+        (funding_bp, "/funding", requires_staff_login),  # care slice (issue 16, C4)
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

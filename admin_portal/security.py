@@ -35,6 +35,11 @@ NAV = [
     ("bookings.figures", "预约统计", "bookings.view"),  # bookings slice (issue 14): weekly figures
     ("bookings.catalog", "服务项目", "bookings.manage"),  # bookings slice (issue 14): catalog and calendar
     ("keys.index", "个人信息密钥", "pii.keys"),  # issue 15
+    ("care.overdue", "常态化联系", "care.view"),  # care slice (issue 16, C1): overdue contacts
+    ("visits.index", "走访慰问", "care.view"),  # care slice (issue 16, C2): visits and condolences
+    ("groups.index", "自我服务小组", "groups.manage"),  # care slice (issue 16, C4)
+    ("funding.index", "经费统计", "funding.view"),  # care slice (issue 16, C4)
+    ("assistance.index", "帮扶援助", "care.view"),  # care slice (issue 16, C3): hardship assistance
 ]
 
 # Endpoints a user with an expired or temporary password may still reach.

@@ -185,4 +185,25 @@ CODES = {
     "booking.block_not_found": 404,
     # bookings slice (issue 14): the station calendar (backend/bookings/calendar.py)
     "booking.calendar_day_not_found": 404,
+    # care slice (issue 16, C4): self-service groups (backend/groups/)
+    "groups.not_found": 404,
+    # care slice (issue 16, C2): visits and condolences (backend/visits/)
+    "visits.campaign_not_found": 404,
+    "visits.not_found": 404,
+    "visits.already_recorded": 409,
+    "visits.photo_rejected": 422,
+    "visits.photo_not_found": 404,
+    "visits.too_many_photos": 409,
+    # care slice (issue 16, C1): regular contact (backend/care/contacts.py)
+    "care.contact_not_found": 404,
+    # care slice (issue 16, C3): hardship assistance (backend/assistance/)
+    "assistance.not_found": 404,
+    "assistance.invalid_state": 409,
+    "assistance.case_cap_exceeded": 409,
+    "assistance.year_cap_exceeded": 409,
+    "assistance.second_approver_required": 409,
+    "assistance.overpaid": 409,
+    "assistance.attachment_rejected": 422,
+    "assistance.too_many_attachments": 409,
+    "assistance.attachment_not_found": 404,
 }

@@ -1,6 +1,7 @@
 """Imports every capability's models so the metadata (and Alembic) sees every table."""
 
 from backend.accounts.models import WechatAccount  # noqa: F401
+from backend.assistance.models import AssistanceAttachment, AssistanceCase, AssistanceEvent  # noqa: F401  (issue 16)
 from backend.audit.models import AuditLog  # noqa: F401
 from backend.bookings.models import (  # noqa: F401  (bookings slice, issue 14)
     Booking,
@@ -9,8 +10,10 @@ from backend.bookings.models import (  # noqa: F401  (bookings slice, issue 14)
     CalendarDay,
     Slot,
 )
+from backend.care.models import ContactDigest, ContactPlan, ContactPolicy, ContactRecord  # noqa: F401  (care C1, issue 16)
 from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issue 12)
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
+from backend.groups.models import SelfGroup, SelfGroupActivity, SelfGroupMember  # noqa: F401  (issue 16, C4)
 from backend.idempotency.models import IdempotencyKey  # noqa: F401  (phone slice, issue 10)
 from backend.inbox.models import InboxMessage  # noqa: F401
 from backend.keys.models import PiiKeyVersion, PiiRotation  # noqa: F401  (issue 15)
@@ -36,3 +39,4 @@ from backend.staff.models import Staff, StaffRecoveryCode, StaffRole  # noqa: F4
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent  # noqa: F401
 from backend.travel.models import TravelConsent, Trip, TripEvent  # noqa: F401
 from backend.veterans.models import ImportJob, Veteran, VeteranHistory  # noqa: F401
+from backend.visits.models import Visit, VisitCampaign, VisitPhoto  # noqa: F401  (issue 16, C2)

@@ -11,7 +11,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from config.assistance import AssistanceSettings  # care slice (issue 16): hardship assistance
 from config.bookings import BookingSettings
+from config.care import CareContactSettings  # care slice (issue 16): regular contact
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
 from config.notify import NotifySettings
 from config.pii import PiiSettings, has_versioned_keys, refuse_default_keys, validate_pii
@@ -91,7 +93,7 @@ class QueueNames:
         return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
-class Base(NotifySettings, BookingSettings, PiiSettings):
+class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, CareContactSettings):
     APP_ENV = "base"
     TESTING = False
     DEBUG = False
@@ -145,6 +147,8 @@ class Base(NotifySettings, BookingSettings, PiiSettings):
         "bookings-generate-slots": {"task": "bookings.generate_slots", "schedule": 3600.0},
         "bookings-send-reminders": {"task": "bookings.send_reminders", "schedule": 900.0},
         "bookings-close-ended": {"task": "bookings.close_ended", "schedule": 3600.0},
+        # care slice (issue 16, C1): each station's weekly contact reminder (once per station and CST week)
+        "care-weekly-digest": {"task": "care.weekly_digest", "schedule": 21600.0},
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -158,6 +162,7 @@ class Base(NotifySettings, BookingSettings, PiiSettings):
         "backend.notifications.tasks",  # notifications slice (issue 13)
         "backend.bookings.tasks",  # bookings slice (issue 14)
         "backend.keys.tasks",  # issue 15: key rotation (default queue)
+        "backend.care.tasks",  # care slice (issue 16, C1): regular contact
     ]
 
     REDIS_URL = env("REDIS_URL")

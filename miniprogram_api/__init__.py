@@ -20,9 +20,11 @@ class Api(flask_smorest.Api):
 
 def register_blueprints(api):
     """Every blueprint, listed explicitly, each with its auth choice (GOV.UK Notify's register_blueprint)."""
+    from miniprogram_api.assistance.routes import bp as assistance_bp  # care slice (issue 16, C3)
     from miniprogram_api.auth.routes import bp as auth_bp
     from miniprogram_api.auth.routes import public_bp as auth_public_bp
     from miniprogram_api.bookings.routes import bp as bookings_bp  # bookings slice (issue 14)
+    from miniprogram_api.groups.routes import bp as groups_bp  # care slice (issue 16, C4)
     from miniprogram_api.inbox.routes import bp as inbox_bp
     from miniprogram_api.me.routes import bp as me_bp
     from miniprogram_api.registration.routes import bp as registration_bp
@@ -43,6 +45,8 @@ def register_blueprints(api):
         (registration_bp, requires_veteran),
         (travel_bp, requires_veteran),
         (bookings_bp, requires_veteran),
+        (assistance_bp, requires_veteran),  # care slice (issue 16, C3): hardship assistance
+        (groups_bp, requires_veteran),  # care slice (issue 16, C4)
     )
     from miniprogram_api.registration.routes import raise_upload_limit
 

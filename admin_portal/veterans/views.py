@@ -5,6 +5,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from admin_portal.care.views import veteran_parts as care_parts  # care slice (issue 16, C1): contact section
 from admin_portal.exports.launch import start_export
 from admin_portal.forms import ConfirmForm, apply_error, parse_id
 from admin_portal.orgs.tree import unit_tree
@@ -143,6 +144,7 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         **_notification_parts(veteran),
         booking_block=booking_blocks.active_block(veteran.id),  # bookings slice (issue 14): no-show block
         can_lift_block=actor.can("bookings.counter"),
+        **care_parts(actor, veteran),  # care slice (issue 16, C1): 常态化联系
     ), status
 
 

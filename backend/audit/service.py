@@ -102,7 +102,38 @@ ACTION_LABELS = {
     "bookings.service_deactivate": "停用服务项目",
     "bookings.services_default": "添加常用服务项目",
     "bookings.calendar_set": "设置日历（休息日/工作日）",
+    # care slice (issue 16, C4): self-service groups (backend/groups/)
+    "groups.create": "建立自我服务小组",
+    "groups.leader_set": "设置小组带头人",
+    "groups.member_add": "加入小组成员",
+    "groups.member_remove": "移出小组成员",
+    "groups.activity_log": "登记小组活动",
+    # care slice (issue 16, C2): visits and condolences
+    "visits.campaign_created": "创建走访慰问活动",
+    "visits.assigned": "分配走访任务",
+    "visits.recorded": "登记走访慰问",
+    "visits.skipped": "标记未走访",
+    "visits.photo_added": "上传走访照片",
+    "visits.photo_download": "下载走访照片",
     "bookings.calendar_delete": "删除日历设置",
+    # care slice (issue 16, C1): regular contact (backend/care/)
+    "care.contact_record": "记录常态化联系",
+    "care.notes_read": "查看联系记录内容",
+    "care.plan_update": "修改联系计划",
+    "care.policy_set": "设置联系周期",
+    # care slice (issue 16, C3): hardship assistance (backend/assistance/)
+    "assistance.submitted": "小程序申请帮扶",
+    "assistance.opened": "代为登记帮扶申请",
+    "assistance.viewed": "查看帮扶申请详情",
+    "assistance.review_started": "受理帮扶申请",
+    "assistance.recommended": "推荐上报帮扶申请",
+    "assistance.rejected": "不予批准帮扶申请",
+    "assistance.first_approved": "帮扶申请第一审批",
+    "assistance.approved": "批准帮扶申请",
+    "assistance.paid": "登记帮扶资金发放",
+    "assistance.closed": "帮扶申请回访办结",
+    "assistance.attachment_added": "上传帮扶证明材料",
+    "assistance.attachment_download": "下载帮扶证明材料",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -16,6 +16,7 @@ from backend.extensions import db
 
 # The modules that register kinds; loaded on first lookup (a capability adding a kind adds its module here).
 KIND_MODULES = ("backend.travel.exports", "backend.registration.exports", "backend.veterans.exports")
+KIND_MODULES += ("backend.funding.exports",)  # care slice (issue 16, C4)
 BATCH = 2000
 
 

@@ -35,6 +35,12 @@ SEALED = (
     Sealed("wechat_account", "session_key_enc", "wechat.session_key", label="微信会话密钥"),
     Sealed("staff", "totp_secret_sealed", _staff_totp, label="二次验证密钥"),
     Sealed("idempotency_key", "response_sealed", "idempotency.response", label="重放应答"),
+    # care slice (issue 16)
+    Sealed("care_contact", "notes_sealed", "care.contact_notes", label="联系记录"),
+    Sealed("visit", "notes_sealed", "visit.notes", label="走访记录"),
+    Sealed("assistance_case", "description_sealed", "assistance_case.description", label="帮扶申请说明"),
+    Sealed("assistance_case", "notes_sealed", "assistance_case.notes", label="帮扶初审意见"),
+    Sealed("assistance_case", "follow_up_sealed", "assistance_case.follow_up", label="帮扶回访记录"),
     Sealed(
         "veteran_import_job",
         "content",

@@ -41,6 +41,14 @@ PERMISSIONS = {
     "bookings.counter": "窗口办理预约（签到、完成、爽约、代约、取消）",
     "bookings.calendar": "维护全国法定节假日与调休安排",
     "pii.keys": "管理个人信息密钥版本与轮换",  # issue 15
+    # care slice (issue 16)
+    "care.view": "查看联系、走访与帮扶记录",
+    "care.contact": "记录常态化联系、管理联系计划",
+    "care.visits": "组织走访慰问、记录走访",
+    "assistance.review": "受理、初审帮扶申请",
+    "assistance.approve": "审批帮扶申请、登记发放",
+    "groups.manage": "管理自我服务小组与带头人",
+    "funding.view": "查看经费支出统计",
 }
 
 ROLE_PERMISSIONS = {
@@ -58,6 +66,11 @@ ROLE_PERMISSIONS = {
         "bookings.view",
         "bookings.manage",
         "bookings.counter",
+        "care.view",
+        "care.contact",
+        "care.visits",
+        "assistance.review",
+        "groups.manage",
     },
     "center_reviewer": {
         "orgs.view",
@@ -77,6 +90,13 @@ ROLE_PERMISSIONS = {
         "bookings.view",
         "bookings.manage",
         "bookings.counter",
+        "care.view",
+        "care.contact",
+        "care.visits",
+        "assistance.review",
+        "assistance.approve",
+        "groups.manage",
+        "funding.view",
     },
     "supervisor": {
         "orgs.view",
@@ -85,6 +105,8 @@ ROLE_PERMISSIONS = {
         "travel.view",
         "notifications.view",
         "bookings.view",
+        "care.view",
+        "funding.view",
     },
     "sys_admin": {
         "orgs.view",

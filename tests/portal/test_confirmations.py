@@ -48,6 +48,16 @@ CONFIRMED = {
     "bookings.counter_lift_block": "the veteran may book again",
     "keys.rotate": "re-seals every personal value in the background (issue 15)",  # issue 15: personal data keys
     "keys.retire": "the key version stops being usable; its key may be destroyed",
+    "care.record_contact": "a contact record is final: it cannot be edited or deleted (care slice, issue 16, C1)",
+    "groups.remove_member": "the veteran leaves the group (care slice, issue 16, C4)",
+    "visits.record": "a visit is recorded once; its money and gifts count in the funding figures (issue 16, C2)",
+    "visits.skip": "marks the visit not visited; it can no longer be recorded (issue 16, C2)",
+    # care slice (issue 16, C3): hardship assistance
+    "assistance.recommend": "goes to the center for approval; the veteran is notified",
+    "assistance.reject": "final; the veteran is told the reason",
+    "assistance.approve": "the money is granted (or the first of two approvals); the veteran is notified",
+    "assistance.pay": "the payment is recorded for the funding figures; the veteran is notified",
+    "assistance.close": "final; the case can no longer change",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -83,12 +93,29 @@ NO_CONFIRMATION = {
     "notifications.templates_edit": "a preview, or a save of a new version; earlier versions are kept, save again",
     # bookings slice (issue 14)
     "bookings.catalog_defaults": "adds the usual services; each can be edited or deactivated",
+    # care slice (issue 16, C1): regular contact
+    "care.update_plan": "a save; change the attention flag or the assignee again",
+    "care.policy": "a save; set the intervals again (plans are recomputed)",
+    "care.notes": "read-only; the page says the view is audited",
     "bookings.catalog_new": "a form filled in on purpose; the service can be edited or deactivated",
+    # care slice (issue 16, C4): self-service groups and the funding export
+    "groups.new": "a form filled in on purpose; leader and members can be changed",
+    "groups.set_leader": "a save; choose the leader again",
+    "groups.add_member": "a member can be taken out again",
+    "groups.log_activity": "a form filled in on purpose; an activity record",
+    "funding.export": "queues an export of one's own (我的导出)",
+    # care slice (issue 16, C2): visits and condolences
+    "visits.new": "a form filled in on purpose; visits are planned tasks, nothing reaches the veterans",
+    "visits.assign": "a save; assign the planned visits again",
+    "visits.upload": "an upload filled in on purpose; the file passes the upload checks",
     "bookings.catalog_edit": "a save; bookings are never dropped, misfits are listed for the station",
     "bookings.catalog_calendar": "a save; edit or delete the day again, bookings are never dropped",
     "bookings.counter_check_in": "the veteran is at the counter; completion follows",
     "bookings.counter_complete": "records the service with a note",
     "bookings.counter_book": "a search, or a booking the veteran or the station can cancel",
+    # care slice (issue 16, C3): hardship assistance
+    "assistance.new": "a search, or a request the station reviews next (it can be rejected)",
+    "assistance.start_review": "takes the case up for review; the next steps decide",
 }
 
 

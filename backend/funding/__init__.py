@@ -1,0 +1,1 @@
+"""Funding figures (Art. 22): spending on visits and hardship assistance by source, unit and purpose."""

@@ -36,8 +36,8 @@ def test_list_filter_open_reveal_and_scope(live, registry, page):
     page.locator(".unit-tree").get_by_role("link", name=registry["station"]).click()
     table = page.get_by_test_id("veteran-table")
     assert name in table.inner_text() and registry["no_grid"] in table.inner_text()
-    page.get_by_label("网格").select_option(label=registry["grid"])
-    page.wait_for_url("**grid=*")
+    with page.expect_navigation(url="**grid=*"):  # the filter submits itself on change
+        page.get_by_label("网格").select_option(label=registry["grid"])
     table = page.get_by_test_id("veteran-table")
     assert name in table.inner_text() and registry["no_grid"] not in table.inner_text()
     assert masked in table.inner_text() and number not in page.content()

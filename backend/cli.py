@@ -65,6 +65,10 @@ def init_app(app):
             from backend.figures.rollup import rollup  # aggregates slice: the figures pages read the rollup
 
             rollup()
+            # care slice (issue 16): contact plans for every veteran, so the overdue lists are right at once
+            from backend.care import digest
+
+            digest.run_weekly()
             # notifications slice (issue 13): scheduled sends, the delivery watchdog and the call list, every 30 s
             from backend.notifications import ticker
 

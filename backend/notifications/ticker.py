@@ -1,5 +1,6 @@
 """The embedded default's stand-in for Celery beat (no broker, no beat): a daemon thread of `flask serve` that starts
-scheduled notifications when due, runs the delivery watchdog, and rebuilds the call list hourly."""
+scheduled notifications when due, runs the delivery watchdog, and hourly rebuilds the call list and the contact
+plans (care.weekly_digest)."""
 
 import logging
 import threading
@@ -18,6 +19,9 @@ def tick(app, *, with_calls):
             watchdog.watchdog()
             if with_calls:
                 calls.build()
+                from backend.care import digest  # care slice (issue 16): plans of new veterans, the weekly digest
+
+                digest.run_weekly()
         except Exception as error:  # noqa: BLE001 - the next tick tries again; never kill the thread
             logger.error("notifications tick failed: %s", type(error).__name__)
         finally:

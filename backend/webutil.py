@@ -117,3 +117,10 @@ def link_args(*drop):
     return {
         k: v for k, v in request.args.items() if v and k not in drop and k not in _URL_FOR_OWN and not k.startswith("_")
     }
+
+
+def positive_int(source, name):
+    """`source[name]` (form or query args) as a positive BIGINT id, or None: ASCII digits only, so a crafted "²" or
+    "١٢" is never read as a number and never reaches int() to fail."""
+    value = (source.get(name) or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**63 else None

@@ -14,18 +14,11 @@ from backend.assistance.models import STATUSES
 from backend.errors import RuleViolation, ValidationFailed
 from backend.registration.windows import today_cst
 from backend.veterans.queries import stations_in_scope
+from backend.webutil import positive_int
 
 
 def _actor():
     return current_user._get_current_object()
-
-
-def _int(source, name):
-    try:
-        value = int(source.get(name, ""))
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**63 else None
 
 
 def _text(name, limit=2000):
@@ -42,9 +35,9 @@ def _failed(error):
 def index():
     actor = _actor()
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    station_id = _int(request.args, "station")
+    station_id = positive_int(request.args, "station")
     rows, next_before = assistance_service.list_cases(
-        actor=actor, status=status, station_id=station_id, before=_int(request.args, "before")
+        actor=actor, status=status, station_id=station_id, before=positive_int(request.args, "before")
     )
     veterans, stations = assistance_service.names(rows)
     return render_template(
@@ -67,7 +60,7 @@ def index():
 @permission_required("assistance.review")
 def pending():
     actor = _actor()
-    rows, next_after = assistance_service.list_pending(actor=actor, after=_int(request.args, "after"))
+    rows, next_after = assistance_service.list_pending(actor=actor, after=positive_int(request.args, "after"))
     veterans, stations = assistance_service.names(rows)
     return render_template(
         "assistance/pending.html",
@@ -93,7 +86,7 @@ def new():
     actor = _actor()
     source = request.form if request.method == "POST" else request.args
     query = (source.get("q") or "").strip()[:64]  # a search is POSTed, so an ID number never sits in a URL
-    veteran_id = _int(source, "veteran")
+    veteran_id = positive_int(source, "veteran")
     if request.method == "POST" and not query:
         try:
             amount = rules.parse_yuan(source.get("amount"), required=False)
@@ -213,7 +206,7 @@ def pay(case_id):
             paid_on=paid_on,
             payment_reference=_text("payment_reference", 64),
             funding_source=request.form.get("funding_source"),
-            budget_year=_int(request.form, "budget_year"),
+            budget_year=positive_int(request.form, "budget_year"),
         )
 
     return _step(case_id, act, "已登记发放，已通知本人")

@@ -16,20 +16,13 @@ from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.registration.windows import today_cst
 from backend.veterans.queries import stations_in_scope
+from backend.webutil import positive_int
 
 CHANNELS = {"phone": "小程序", "counter": "窗口代约"}
 
 
 def _actor():
     return current_user._get_current_object()
-
-
-def _int(source, name):
-    try:
-        value = int(source.get(name, ""))
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**63 else None
 
 
 def _day(source):
@@ -46,7 +39,10 @@ def _text(name, limit=1000):
 
 def _back(station_id=None, day=None):
     """To the counter page of the form's station and day."""
-    args = {"station": station_id or _int(request.form, "station"), "day": (day or _day(request.form)).isoformat()}
+    args = {
+        "station": station_id or positive_int(request.form, "station"),
+        "day": (day or _day(request.form)).isoformat(),
+    }
     return redirect(url_for("bookings.counter", **{k: v for k, v in args.items() if v}))
 
 
@@ -59,7 +55,7 @@ def _failed(error):
 @permission_required("bookings.view")
 def counter():
     actor = _actor()
-    station = desk.resolve_station(actor, _int(request.args, "station"))
+    station = desk.resolve_station(actor, positive_int(request.args, "station"))
     day = _day(request.args)
     services = desk.station_day(actor=actor, station=station, day=day) if station else []
     bookings = [b for s in services for row in s.slots for b, _ in row.bookings]
@@ -88,7 +84,7 @@ def _ended_slots(services):
 @bp.route("/counter/check-in", methods=["POST"])
 @permission_required("bookings.counter")
 def counter_check_in():
-    station_id = _int(request.form, "station")
+    station_id = positive_int(request.form, "station")
     try:
         booking = desk.check_in(actor=_actor(), station_id=station_id, code=_text("code", 200))
     except desk.BookingNotFound:
@@ -170,22 +166,22 @@ def counter_lift_block(veteran_id):
 def counter_book():
     actor = _actor()
     source = request.form if request.method == "POST" else request.args
-    station = desk.resolve_station(actor, _int(source, "station"))
+    station = desk.resolve_station(actor, positive_int(source, "station"))
     if station is None:
         raise NotFound()
-    veteran_id = _int(source, "veteran")
+    veteran_id = positive_int(source, "veteran")
     veteran = desk.get_veteran_of_station(actor=actor, station=station, veteran_id=veteran_id) if veteran_id else None
     query = (source.get("q") or "").strip()[:64]  # a search is POSTed, so an ID number never sits in a URL
     if request.method == "POST" and not query:
         try:
-            booking = desk.book_for(actor=actor, veteran_id=veteran_id, slot_id=_int(source, "slot"))
+            booking = desk.book_for(actor=actor, veteran_id=veteran_id, slot_id=positive_int(source, "slot"))
         except (RuleViolation, ValidationFailed) as error:
             _failed(error)
         else:
             flash(f"已为 {veteran.name} 预约成功，预约码 {booking.code}", "success")
             return _back(station.id, desk.cst_day(booking.starts_at))
     services = desk.services_of(station)
-    service = next((s for s in services if s.id == _int(source, "service")), None)
+    service = next((s for s in services if s.id == positive_int(source, "service")), None)
     day = _day(source)
     return render_template(
         "bookings/counter_book.html",

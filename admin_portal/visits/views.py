@@ -17,6 +17,7 @@ from backend.veterans.models import Veteran
 from backend.veterans.queries import grids_in_scope, stations_in_scope
 from backend.visits import attachments, campaigns, records
 from backend.visits.models import SOURCE_LABELS, STATUS_LABELS, VisitCampaign
+from backend.webutil import positive_int
 
 FORM_KEYS = ("name", "purpose", "unit", "starts_on", "ends_on", "grid", "party_member", "tags")
 RECORD_KEYS = ("visited_on", "notes", "gift", "amount", "funding_source", "budget_year")
@@ -24,11 +25,6 @@ RECORD_KEYS = ("visited_on", "notes", "gift", "amount", "funding_source", "budge
 
 def _actor():
     return current_user._get_current_object()
-
-
-def _int(source, name):
-    value = (source.get(name) or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**63 else None
 
 
 def _date(value):
@@ -46,7 +42,7 @@ def _messages(error):
 @permission_required("care.view")
 def index():
     actor = _actor()
-    rows, next_before = campaigns.list_campaigns(actor=actor, before_id=_int(request.args, "before"))
+    rows, next_before = campaigns.list_campaigns(actor=actor, before_id=positive_int(request.args, "before"))
     return render_template(
         "visits/index.html",
         campaigns=rows,
@@ -69,11 +65,11 @@ def new():
     if request.method == "POST":
         party = {"1": True, "0": False}.get(form["party_member"])
         tags = [t for t in form["tags"].replace("，", ",").split(",") if t.strip()]
-        audience = {"grid_id": _int(form, "grid"), "party_member": party, "tags": tags}
+        audience = {"grid_id": positive_int(form, "grid"), "party_member": party, "tags": tags}
         try:
             campaign = campaigns.create_campaign(
                 actor=actor,
-                unit_id=_int(form, "unit"),
+                unit_id=positive_int(form, "unit"),
                 name=form["name"],
                 purpose=form["purpose"],
                 starts_on=_date(form["starts_on"]),
@@ -95,9 +91,13 @@ def new():
 def campaign(campaign_id):
     actor = _actor()
     found = campaigns.get_campaign(actor=actor, campaign_id=campaign_id)
-    station_id, status = _int(request.args, "station"), request.args.get("status")
+    station_id, status = positive_int(request.args, "station"), request.args.get("status")
     rows, next_after = records.list_visits(
-        actor=actor, campaign_id=found.id, station_id=station_id, status=status, after_id=_int(request.args, "after")
+        actor=actor,
+        campaign_id=found.id,
+        station_id=station_id,
+        status=status,
+        after_id=positive_int(request.args, "after"),
     )
     can_assign = actor.can("care.visits") and station_id is not None
     staff = campaigns.assignable_staff(actor=actor, station_id=station_id) if can_assign else []
@@ -120,14 +120,14 @@ def campaign(campaign_id):
 @bp.route("/<id:campaign_id>/assign", methods=["POST"])
 @permission_required("care.visits")
 def assign(campaign_id):
-    station_id = _int(request.form, "station")
+    station_id = positive_int(request.form, "station")
     everyone = request.form.get("scope") == "unassigned"
     try:
         count = campaigns.assign(
             actor=_actor(),
             campaign_id=campaign_id,
             station_id=station_id,
-            staff_id=_int(request.form, "staff"),
+            staff_id=positive_int(request.form, "staff"),
             visit_ids=None if everyone else request.form.getlist("visit")[: campaigns.MAX_ASSIGN],
         )
     except ValidationFailed as error:
@@ -178,7 +178,7 @@ def record(visit_id):
             gift=form["gift"],
             amount_fen=records.parse_yuan(form["amount"]),
             funding_source=form["funding_source"] or None,
-            budget_year=_int(form, "budget_year"),
+            budget_year=positive_int(form, "budget_year"),
             tell=request.form.get("tell") == "1",
         )
     except ValidationFailed as error:

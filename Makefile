@@ -22,8 +22,11 @@ run: $(STAMP)
 	$(BIN)/flask --app backend demo-load
 	$(BIN)/flask --app backend serve
 
+# In parallel (pytest-xdist): one worker per core, each test file whole on one worker, each worker on a database and
+# a Redis db of its own (tests/conftest.py). `make test PYTEST_ARGS=-n0` runs serially (the last -n wins).
+XDIST_ARGS ?= -n auto --dist loadfile
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 
 # bench slice (issue 12): every ratio of issue 12 against a database filled by bench/seed.py (README "Benchmarks").
 BENCH_DATABASE_URL ?= postgresql+psycopg://veterans_app@127.0.0.1:5432/veterans_bench

@@ -21,6 +21,7 @@ def format_cst(value, fmt="%Y-%m-%d %H:%M:%S"):
 
 def register_blueprints(app):
     """Every blueprint, listed explicitly, each with its auth choice."""
+    from admin_portal.archives import bp as archives_bp  # issue 17, Art. 8: personnel archives
     from admin_portal.assistance import bp as assistance_bp  # care slice (issue 16, C3)
     from admin_portal.audit.views import bp as audit_bp
     from admin_portal.auth.views import bp as auth_bp
@@ -31,8 +32,10 @@ def register_blueprints(app):
     from admin_portal.groups.views import bp as groups_bp  # care slice (issue 16, C4)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
     from admin_portal.home.views import bp as home_bp
+    from admin_portal.honors import bp as honors_bp  # issue 17, Art. 11: honors and ceremonies
     from admin_portal.keys.views import bp as keys_bp  # issue 15: personal data keys
     from admin_portal.notifications import bp as notifications_bp  # notifications slice (issue 13)
+    from admin_portal.onboarding import bp as onboarding_bp  # issue 17, Art. 7: reception one-stop
     from admin_portal.orgs.views import bp as orgs_bp
     from admin_portal.registration.views import bp as registration_bp
     from admin_portal.security import requires_no_login, requires_staff_login
@@ -60,6 +63,9 @@ def register_blueprints(app):
         (visits_bp, "/visits", requires_staff_login),  # care slice (issue 16, C2): visits and condolences
         (groups_bp, "/groups", requires_staff_login),  # care slice (issue 16, C4)
         (funding_bp, "/funding", requires_staff_login),  # care slice (issue 16, C4)
+        (onboarding_bp, "/onboarding", requires_staff_login),  # issue 17, Art. 7
+        (archives_bp, "/archives", requires_staff_login),  # issue 17, Art. 8
+        (honors_bp, "/honors", requires_staff_login),  # issue 17, Art. 11
     )
     for bp, prefix, auth in blueprints:
         app.register_blueprint(bp, url_prefix=prefix)

@@ -25,6 +25,7 @@ DEFAULT_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 TABLE_PRIVILEGES = {
     "audit_log": ("SELECT", "INSERT"),  # append-only for the app; the owner alone may do more
     "audit_seal": ("SELECT", "INSERT"),  # auditchain slice: the sealer (worker/CLI) appends chain positions
+    "archive_access_log": ("SELECT", "INSERT"),  # issue 17: the archives' permanent lookup log
     "alembic_version": ("SELECT",),
 }
 # Sequences back the BIGINT/serial ids: nextval() needs USAGE; SELECT lets currval() work. Never UPDATE (setval).

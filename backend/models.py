@@ -1,6 +1,15 @@
 """Imports every capability's models so the metadata (and Alembic) sees every table."""
 
 from backend.accounts.models import WechatAccount  # noqa: F401
+from backend.archives.models import (  # noqa: F401  (issue 17, Art. 8)
+    Archive,
+    ArchiveAccessLog,
+    ArchiveFile,
+    ArchiveInspection,
+    ArchiveItem,
+    ArchiveLocation,
+    ArchiveRequest,
+)
 from backend.assistance.models import AssistanceAttachment, AssistanceCase, AssistanceEvent  # noqa: F401  (issue 16)
 from backend.audit.models import AuditLog  # noqa: F401
 from backend.bookings.models import (  # noqa: F401  (bookings slice, issue 14)
@@ -14,6 +23,7 @@ from backend.care.models import ContactDigest, ContactPlan, ContactPolicy, Conta
 from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issue 12)
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
 from backend.groups.models import SelfGroup, SelfGroupActivity, SelfGroupMember  # noqa: F401  (issue 16, C4)
+from backend.honors.models import Award, Ceremony, ChronicleEntry, Invitation  # noqa: F401  (issue 17, Art. 11)
 from backend.idempotency.models import IdempotencyKey  # noqa: F401  (phone slice, issue 10)
 from backend.inbox.models import InboxMessage  # noqa: F401
 from backend.keys.models import PiiKeyVersion, PiiRotation  # noqa: F401  (issue 15)
@@ -25,6 +35,12 @@ from backend.notifications.models import (  # noqa: F401  (notifications slice, 
     Notification,
     NotificationPick,
     VeteranTag,
+)
+from backend.onboarding.models import (  # noqa: F401  (issue 17, Art. 7)
+    OnboardingAttachment,
+    OnboardingCase,
+    OnboardingEvent,
+    OnboardingStep,
 )
 from backend.orgs.models import OrgUnit  # noqa: F401
 from backend.registration.models import (  # noqa: F401

@@ -25,8 +25,10 @@ def register_blueprints(api):
     from miniprogram_api.auth.routes import public_bp as auth_public_bp
     from miniprogram_api.bookings.routes import bp as bookings_bp  # bookings slice (issue 14)
     from miniprogram_api.groups.routes import bp as groups_bp  # care slice (issue 16, C4)
+    from miniprogram_api.honors.routes import bp as honors_bp  # issue 17, Art. 11: invitations
     from miniprogram_api.inbox.routes import bp as inbox_bp
     from miniprogram_api.me.routes import bp as me_bp
+    from miniprogram_api.onboarding.routes import bp as onboarding_bp  # issue 17, Art. 7: the checklist
     from miniprogram_api.registration.routes import bp as registration_bp
     from miniprogram_api.security import requires_account, requires_no_auth, requires_veteran
     from miniprogram_api.subscriptions.routes import bp as subscriptions_bp
@@ -47,6 +49,8 @@ def register_blueprints(api):
         (bookings_bp, requires_veteran),
         (assistance_bp, requires_veteran),  # care slice (issue 16, C3): hardship assistance
         (groups_bp, requires_veteran),  # care slice (issue 16, C4)
+        (onboarding_bp, requires_veteran),  # issue 17, Art. 7
+        (honors_bp, requires_veteran),  # issue 17, Art. 11
     )
     from miniprogram_api.registration.routes import raise_upload_limit
 

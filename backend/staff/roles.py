@@ -49,6 +49,16 @@ PERMISSIONS = {
     "assistance.approve": "审批帮扶申请、登记发放",
     "groups.manage": "管理自我服务小组与带头人",
     "funding.view": "查看经费支出统计",
+    # issue 17: reception one-stop, personnel archives, honors
+    "onboarding.view": "查看接收安置办理情况",
+    "onboarding.manage": "办理接收安置（一站式）",
+    "archives.view": "查看人事档案登记与查阅记录",
+    "archives.request": "登记档案查阅、复制申请",
+    "archives.manage": "档案入档、转出、安全检查与数字档案",
+    "archives.approve": "审批档案查阅、复制申请",
+    "honors.view": "查看表彰、仪式与地方志",
+    "honors.manage": "组织仪式与邀请、登记表彰、推荐编入地方志",
+    "honors.review": "审核编入地方志",
 }
 
 ROLE_PERMISSIONS = {
@@ -71,6 +81,12 @@ ROLE_PERMISSIONS = {
         "care.visits",
         "assistance.review",
         "groups.manage",
+        "onboarding.view",
+        "onboarding.manage",
+        "archives.view",
+        "archives.request",
+        "honors.view",
+        "honors.manage",
     },
     "center_reviewer": {
         "orgs.view",
@@ -97,6 +113,15 @@ ROLE_PERMISSIONS = {
         "assistance.approve",
         "groups.manage",
         "funding.view",
+        "onboarding.view",
+        "onboarding.manage",
+        "archives.view",
+        "archives.request",
+        "archives.manage",
+        "archives.approve",
+        "honors.view",
+        "honors.manage",
+        "honors.review",
     },
     "supervisor": {
         "orgs.view",
@@ -107,6 +132,9 @@ ROLE_PERMISSIONS = {
         "bookings.view",
         "care.view",
         "funding.view",
+        "onboarding.view",
+        "archives.view",
+        "honors.view",
     },
     "sys_admin": {
         "orgs.view",

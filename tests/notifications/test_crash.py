@@ -10,7 +10,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from config import settings
+from tests import conftest as harness
 from tests.conftest import dispose_engines, own_database
 from tests.notifications.pii import leaks
 
@@ -57,7 +57,7 @@ def crash_app(fake):
 
     from backend import create_app
 
-    redis_url = os.environ["TEST_REDIS_URL"]
+    redis_url = harness.test_redis_url()  # this xdist worker's db: its broker queue and the flush stay its own
     redis.Redis.from_url(redis_url).flushdb()  # no task left over from an earlier run
     overrides = {
         **LIMITS,
@@ -83,7 +83,7 @@ def _worker(app, fake, log):
         "WECHAT_API_BASE": fake.base,
         "PII_ENCRYPTION_KEY": settings.TEST_PII_ENCRYPTION_KEY,
         "PII_HMAC_KEY": settings.TEST_PII_HMAC_KEY,
-        "AUDIT_CHECKPOINT_FILE": os.path.join(tempfile.gettempdir(), "crash-audit.log"),
+        "AUDIT_CHECKPOINT_FILE": os.path.join(os.path.dirname(log.name), "crash-audit.log"),  # the test's tmp_path
     }
     command = [sys.executable, "-m", "celery", "-A", "backend.worker", "worker", "-Q", "notify", "-c", "4"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]

@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the archives pages and phone routes (issue 17)."""
+
+ARCHIVES_CELLS = {}

@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the honors pages and phone routes (issue 17)."""
+
+HONORS_CELLS = {}

@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the onboarding pages and phone routes (issue 17)."""
+
+ONBOARDING_CELLS = {}

@@ -45,12 +45,23 @@ ACCOUNTS = [
 
 def _loaders():
     """Each capability's demo loader, called with {unit name: unit} inside the demo transaction."""
+    from backend.archives import demo as archives_demo  # issue 17
     from backend.bookings import demo as bookings_demo  # bookings slice (issue 14)
+    from backend.honors import demo as honors_demo  # issue 17
     from backend.notifications import demo as notifications_demo
+    from backend.onboarding import demo as onboarding_demo  # issue 17
     from backend.registration import demo as registration_demo
     from backend.veterans import demo as veterans_demo
 
-    return [veterans_demo.load, registration_demo.load, notifications_demo.load, bookings_demo.load]
+    return [
+        veterans_demo.load,
+        registration_demo.load,
+        notifications_demo.load,
+        bookings_demo.load,
+        honors_demo.load,
+        archives_demo.load,
+        onboarding_demo.load,
+    ]
 
 
 def logins_file():

@@ -19,7 +19,12 @@ from backend.travel import queries as travel_queries
 from backend.veterans import queries as veterans_queries
 
 # Modules whose import registers more providers (later capabilities append here).
-PROVIDER_MODULES = ("admin_portal.bookings.figure_views",)  # bookings slice (issue 14): the 8-week chart
+PROVIDER_MODULES = (
+    "admin_portal.bookings.figure_views",  # bookings slice (issue 14): the 8-week chart
+    "admin_portal.onboarding.cards",  # issue 17: overdue onboarding steps
+    "admin_portal.archives.cards",  # issue 17: overdue archive inspections, pending lookup requests
+    "admin_portal.honors.cards",  # issue 17: invitations awaiting replies, chronicle candidates to review
+)
 
 _PROVIDERS = []
 

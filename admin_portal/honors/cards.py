@@ -1,0 +1,1 @@
+"""Workbench cards of honors (issue 17): overdue work, registered with @card (admin_portal/home/cards.py)."""

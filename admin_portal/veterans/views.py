@@ -5,9 +5,12 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from admin_portal.archives.panel import veteran_parts as archives_parts  # issue 17: the archive's state
 from admin_portal.care.views import veteran_parts as care_parts  # care slice (issue 16, C1): contact section
 from admin_portal.exports.launch import start_export
 from admin_portal.forms import ConfirmForm, apply_error, parse_id
+from admin_portal.honors.panel import veteran_parts as honors_parts  # issue 17: awards, invitations, chronicle
+from admin_portal.onboarding.panel import veteran_parts as onboarding_parts  # issue 17: onboarding date, summary
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
@@ -145,6 +148,9 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         booking_block=booking_blocks.active_block(veteran.id),  # bookings slice (issue 14): no-show block
         can_lift_block=actor.can("bookings.counter"),
         **care_parts(actor, veteran),  # care slice (issue 16, C1): 常态化联系
+        **onboarding_parts(actor, veteran),  # issue 17: key "onboarding_panel"
+        **archives_parts(actor, veteran),  # issue 17: key "archives_panel"
+        **honors_parts(actor, veteran),  # issue 17: key "honors_panel"
     ), status
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from backend.audit import service as audit
 from backend.extensions import db
 from backend.onboarding.models import OnboardingCase, OnboardingEvent, OnboardingStep
+from backend.orgs.models import OrgUnit
 
 
 def step_done_elsewhere(*, actor, veteran_id, step, done_on, note=None):
@@ -34,6 +35,7 @@ def step_done_elsewhere(*, actor, veteran_id, step, done_on, note=None):
         action="onboarding.step",
         object_type="onboarding_case",
         object_id=case.id,
+        org_path=db.session.scalar(select(OrgUnit.path).where(OrgUnit.id == case.station_id)),
         details={"step": step, "from": before, "to": "done", "via": "linked"},
     )
     return item

@@ -206,4 +206,19 @@ CODES = {
     "assistance.attachment_rejected": 422,
     "assistance.too_many_attachments": 409,
     "assistance.attachment_not_found": 404,
+    # issue 17, Art. 11: honors and ceremonies (backend/honors/)
+    "honors.not_found": 404,
+    "honors.rsvp_closed": 409,
+    "honors.invalid_state": 409,
+    "honors.reviewer_is_proposer": 409,
+    "honors.chronicle_exists": 409,
+    # issue 17, Art. 7: the reception one-stop (backend/onboarding/)
+    "onboarding.not_found": 404,
+    "onboarding.already_open": 409,
+    "onboarding.invalid_state": 409,
+    "onboarding.transfer_first": 409,
+    "onboarding.steps_open": 409,
+    "onboarding.attachment_rejected": 422,
+    "onboarding.too_many_attachments": 409,
+    "onboarding.attachment_not_found": 404,
 }

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("honors", __name__)
 
-from admin_portal.honors import views  # noqa: E402, F401
+from admin_portal.honors import record_views, views  # noqa: E402, F401

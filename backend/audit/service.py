@@ -134,6 +134,37 @@ ACTION_LABELS = {
     "assistance.closed": "帮扶申请回访办结",
     "assistance.attachment_added": "上传帮扶证明材料",
     "assistance.attachment_download": "下载帮扶证明材料",
+    # issue 17, Art. 8: personnel archives (backend/archives/)
+    "archives.location_created": "新增档案存放地点",
+    "archives.location_updated": "修改档案存放地点",
+    "archives.intake": "档案入档",
+    "archives.items_added": "补充档案材料目录",
+    "archives.request_filed": "登记档案查阅、复制申请",
+    "archives.request_approved": "批准档案查阅、复制申请",
+    "archives.request_rejected": "不予批准档案查阅、复制申请",
+    "archives.request_cancelled": "撤销档案查阅、复制申请",
+    "archives.looked_up": "登记档案查阅、复制办结",
+    "archives.transferred_out": "档案转出",
+    "archives.inspected": "登记档案安全检查",
+    "archives.file_added": "上传数字档案扫描件",
+    "archives.file_viewed": "查看数字档案（加水印）",
+    # issue 17, Art. 11: honors and ceremonies (backend/honors/)
+    "honors.ceremony_create": "登记庆典仪式",
+    "honors.invite": "发出庆典仪式邀请",
+    "honors.reply_record": "代为登记邀请回复",
+    "honors.rsvp": "小程序回复庆典仪式邀请",
+    "honors.award_create": "登记表彰奖励",
+    "honors.chronicle_propose": "推荐编入地方志",
+    "honors.chronicle_accept": "审核通过编入地方志",
+    "honors.chronicle_reject": "地方志推荐不予采纳",
+    # issue 17, Art. 7: the reception one-stop (backend/onboarding/)
+    "onboarding.opened": "办理接收安置（建立一站式办理）",
+    "onboarding.step": "变更接收安置办理事项状态",
+    "onboarding.coordination": "登记接收安置协调情况",
+    "onboarding.attachment_added": "上传接收安置证明材料",
+    "onboarding.attachment_download": "下载接收安置证明材料",
+    "onboarding.closed": "接收安置办结",
+    "honors.welcome_recorded": "登记欢迎仪式",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -25,6 +25,7 @@ KIND_TEMPLATE = {
     "travel.overdue": "travel_overdue",
     "booking.reminder": "booking_reminder",
     "booking.cancelled": "booking_cancelled",
+    "invitation": "care",  # issue 17, Art. 11: ceremony invitations go out with the generic care card
 }
 
 KIND_LABELS = {
@@ -37,6 +38,7 @@ KIND_LABELS = {
     "travel.overdue": "出境逾期未归提醒",
     "booking.reminder": "预约服务提醒",
     "booking.cancelled": "预约取消通知",
+    "invitation": "庆典仪式邀请",  # issue 17, Art. 11
 }
 
 # Kinds whose silent failure matters: an unread inbox entry after N days (or no WeChat binding) puts the veteran on

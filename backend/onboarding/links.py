@@ -8,11 +8,15 @@ from sqlalchemy import select
 from backend.audit import service as audit
 from backend.extensions import db
 from backend.onboarding.models import OnboardingCase, OnboardingEvent, OnboardingStep
+from backend.onboarding.rules import LINKED
 from backend.orgs.models import OrgUnit
 
 
 def step_done_elsewhere(*, actor, veteran_id, step, done_on, note=None):
-    """Mark `step` of the veteran's open case done on `done_on` by `actor`; return the step or None."""
+    """Mark `step` (one of rules.LINKED) of the veteran's open case done on `done_on` by `actor`; return the step or
+    None. :raises ValueError: another step (those are worked on the case page, under its rules)."""
+    if step not in LINKED:
+        raise ValueError(f"step {step!r} is not completed elsewhere (rules.LINKED)")
     row = db.session.execute(
         select(OnboardingStep, OnboardingCase)
         .join(OnboardingCase, OnboardingCase.id == OnboardingStep.case_id)

@@ -248,6 +248,35 @@ def _carry_records(veteran):
             .values(unit_id=veteran.unit_id)
             .execution_options(synchronize_session=False)
         )
+    _carry_station_records(veteran)
+
+
+def _carry_station_records(veteran):
+    """Issue 17: the onboarding case and its steps, the archive and its requests, awards and the chronicle entry are
+    scoped by station_id. The permanent archive log keeps its station_id (the database refuses updates); its search
+    scopes through the archive instead (backend/archives/log.py)."""
+    from sqlalchemy import update
+
+    from backend.archives.models import Archive, ArchiveRequest
+    from backend.honors.models import Award, ChronicleEntry
+    from backend.onboarding.models import OnboardingCase, OnboardingStep
+
+    cases = select(OnboardingCase.id).where(OnboardingCase.veteran_id == veteran.id)
+    archives = select(Archive.id).where(Archive.veteran_id == veteran.id)
+    for model, condition in (
+        (OnboardingCase, OnboardingCase.veteran_id == veteran.id),
+        (OnboardingStep, OnboardingStep.case_id.in_(cases)),
+        (Archive, Archive.veteran_id == veteran.id),
+        (ArchiveRequest, ArchiveRequest.archive_id.in_(archives)),
+        (Award, Award.veteran_id == veteran.id),
+        (ChronicleEntry, ChronicleEntry.veteran_id == veteran.id),
+    ):
+        db.session.execute(
+            update(model)
+            .where(condition)
+            .values(station_id=veteran.station_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def reveal_veteran(*, actor, veteran_id):

@@ -58,6 +58,24 @@ CONFIRMED = {
     "assistance.approve": "the money is granted (or the first of two approvals); the veteran is notified",
     "assistance.pay": "the payment is recorded for the funding figures; the veteran is notified",
     "assistance.close": "final; the case can no longer change",
+    # issue 17, Art. 7: the reception one-stop
+    "onboarding.close": "final; the case can no longer change, the onboarding date shows on the veteran's page",
+    "onboarding.welcome": "creates the welcome ceremony and completes its step; it cannot be withdrawn",
+    # issue 17, Art. 11: honors and ceremonies
+    "honors.invite": "every invitee is notified at once; invitations cannot be recalled",
+    "honors.chronicle_accept": "the chronicle review is final",
+    "honors.chronicle_reject": "the chronicle review is final (a new proposal starts over)",
+    # issue 17, Art. 8: personnel archives (every step is in the permanent log)
+    "archives.approve": "the lookup may take place; permanent log",
+    "archives.reject": "final; permanent log",
+    "archives.cancel": "final; permanent log",
+    "archives.record_lookup": "the request is done; permanent log",
+    "archives.transfer": "the archive leaves; no more requests or uploads",
+    "honors.award_new": "an award cannot be deleted; it shows on the veteran's page",
+    "archives.intake": "permanent log; an archive is received once",
+    "archives.add_items": "item rows cannot be deleted",
+    "archives.upload": "a scan cannot be deleted or replaced",
+    "archives.inspect": "an inspection cannot be edited; it moves the location's schedule on",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -116,6 +134,21 @@ NO_CONFIRMATION = {
     # care slice (issue 16, C3): hardship assistance
     "assistance.new": "a search, or a request the station reviews next (it can be rejected)",
     "assistance.start_review": "takes the case up for review; the next steps decide",
+    # issue 17, Art. 7: the reception one-stop
+    "onboarding.new": "a search, or a case whose steps are then worked one by one",
+    "onboarding.set_state": "a step's state; a step done by mistake goes back with a note (kept in the history)",
+    "onboarding.coordination": "a save; record the coordination again",
+    "onboarding.upload": "an upload filled in on purpose; the file passes the upload checks",
+    # issue 17, Art. 11: honors and ceremonies
+    "honors.ceremony_new": "a form filled in on purpose; nothing reaches veterans until the confirmed invitation",
+    "honors.record_reply": "a reply taken by phone; record it again to change it",
+    "honors.award_search": "a search (POSTed: an ID number stays out of URLs)",
+    "honors.invite_search": "a search (POSTed: an ID number stays out of URLs)",
+    "honors.chronicle_new": "a search, or a proposal the center reviews (it can be rejected)",
+    # issue 17, Art. 8: personnel archives
+    "archives.file_request": "a request the center approves or rejects next (it can be cancelled)",
+    "archives.location_new": "a form filled in on purpose; the location can be deactivated",
+    "archives.location_edit": "a save; set the interval again",
 }
 
 

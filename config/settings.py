@@ -16,6 +16,7 @@ from config.bookings import BookingSettings
 from config.care import CareContactSettings  # care slice (issue 16): regular contact
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
 from config.notify import NotifySettings
+from config.pension import PensionSettings  # issue 18
 from config.pii import PiiSettings, has_versioned_keys, refuse_default_keys, validate_pii
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ class QueueNames:
         return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
-class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, CareContactSettings):
+class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, CareContactSettings, PensionSettings):
     APP_ENV = "base"
     TESTING = False
     DEBUG = False

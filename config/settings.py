@@ -164,6 +164,7 @@ class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, Car
         "backend.bookings.tasks",  # bookings slice (issue 14)
         "backend.keys.tasks",  # issue 15: key rotation (default queue)
         "backend.care.tasks",  # care slice (issue 16, C1): regular contact
+        "backend.pension.payroll_job",  # issue 18, part 3: payroll runs (imports queue)
     ]
 
     REDIS_URL = env("REDIS_URL")

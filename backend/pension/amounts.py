@@ -102,10 +102,13 @@ def stands_in(events, month):
     return state == "active"
 
 
-def owed_for(veteran_id, months):
+def owed_for(veteran_id, months, *, events=None):
     """The total due over `months` where pay stands (e.g. a suspension later lifted): sum of the amounts then in
-    force, with the history as it is now (so an adjustment effective inside the range counts from its month)."""
-    rows, events = history_rows(veteran_id), state_events(veteran_id)
+    force, with the history as it is now (so an adjustment effective inside the range counts from its month).
+    `events` (ordered like state_events) replaces the stored ones: a resume's preview passes the events it would
+    leave, before anything is written."""
+    rows = history_rows(veteran_id)
+    events = state_events(veteran_id) if events is None else events
     due = due_by_month(rows, months)
     return sum(sum(fen for fen, _ in due[m].values()) for m in months if stands_in(events, m))
 

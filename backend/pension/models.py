@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -117,6 +118,8 @@ class PayStateEvent(db.Model):
     reason: Mapped[str | None] = mapped_column(String(30))  # pay_rule code or "manual"
     note: Mapped[str | None] = mapped_column(String(300))
     back_pay_fen: Mapped[int | None] = mapped_column(BigInteger)  # resume: owed for the suspended months
+    # The payroll run whose line pays this resume event's back pay; None while unpaid (the next run picks it up).
+    paid_in_run_id: Mapped[int | None] = mapped_column(ForeignKey("payroll_run.id", ondelete="SET NULL"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # None: a rule applied by the system
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -216,6 +219,15 @@ class PayrollRun(db.Model):
         Index("ix_payroll_run_unit_id_id", "unit_id", "id"),
         UniqueConstraint("number", name="uq_payroll_run_number"),
         CheckConstraint(_in("state", RUN_STATES), name="state_known"),
+        # one live (not cancelled) run per unit and month
+        Index(
+            "uq_payroll_run_live_unit_month",
+            "unit_id",
+            "month",
+            unique=True,
+            postgresql_where=text("state <> 'cancelled'"),
+            sqlite_where=text("state <> 'cancelled'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -233,6 +245,7 @@ class PayrollRun(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     export_sha256: Mapped[str | None] = mapped_column(String(64))  # the first export's digest: re-exports match it
     export_layout_id: Mapped[int | None] = mapped_column(ForeignKey("pay_bank_layout.id"))
+    export_layout: Mapped[dict | None] = mapped_column(JSON)  # the layout as first exported: re-exports use this copy
     exported_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[object | None] = mapped_column(UTCDateTime)
@@ -250,6 +263,14 @@ class PayrollLine(db.Model):
         Index("ix_payroll_line_veteran_id_id", "veteran_id", "id"),
         Index("ix_payroll_line_run_id_station_id", "run_id", "station_id"),
         CheckConstraint(_in("status", LINE_STATES), name="status_known"),
+        # the follow-up list: failed payments not yet carried into a later run (few rows)
+        Index(
+            "ix_payroll_line_open_failures",
+            "station_id",
+            "id",
+            postgresql_where=text("status = 'failed' AND NOT carried"),
+            sqlite_where=text("status = 'failed' AND NOT carried"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -264,6 +285,10 @@ class PayrollLine(db.Model):
     net_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     central_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # of net: the central share
     local_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    base_funding: Mapped[str | None] = mapped_column(String(8))  # each component's source, for the funding totals
+    allowance_funding: Mapped[str | None] = mapped_column(String(8))
+    adjustment_funding: Mapped[str | None] = mapped_column(String(8))
+    back_pay_central_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # of back_pay_fen (the rest is local)
     exceptions: Mapped[list] = mapped_column(JSON, default=list)  # codes: no_account, suspended, overdue, jump
     held: Mapped[bool] = mapped_column(Boolean, default=False)  # an exception that keeps the line out of the file
     account_enc: Mapped[str | None] = mapped_column(String(200))  # the account as it was at the run (sealed)
@@ -273,6 +298,8 @@ class PayrollLine(db.Model):
     bank_reason: Mapped[str | None] = mapped_column(String(200))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("payroll_line.id"))  # a failure paid again
     carried: Mapped[bool] = mapped_column(Boolean, default=False)  # this failure went into a later run
+    fixed_at: Mapped[object | None] = mapped_column(UTCDateTime)  # a failure marked fixed: the next run carries it
+    fixed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     settled_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
 

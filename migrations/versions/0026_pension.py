@@ -150,6 +150,7 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('export_sha256', sa.String(length=64), nullable=True),
     sa.Column('export_layout_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('export_layout', sa.JSON(), nullable=True),
     sa.Column('exported_at', backend.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', backend.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', backend.db.UTCDateTime(timezone=True), nullable=True),
@@ -164,6 +165,11 @@ def upgrade():
     )
     with op.batch_alter_table('payroll_run', schema=None) as batch_op:
         batch_op.create_index('ix_payroll_run_unit_id_id', ['unit_id', 'id'], unique=False)
+        batch_op.create_index('uq_payroll_run_live_unit_month', ['unit_id', 'month'], unique=True, postgresql_where=sa.text("state <> 'cancelled'"), sqlite_where=sa.text("state <> 'cancelled'"))
+    # part 1: a resume event's back pay is paid by one run (set by the payroll, part 3)
+    with op.batch_alter_table('pay_state_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('paid_in_run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_pay_state_event_paid_in_run_id_payroll_run'), 'payroll_run', ['paid_in_run_id'], ['id'], ondelete='SET NULL')
 
     op.create_table('pay_adjustment_line',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -234,6 +240,10 @@ def upgrade():
     sa.Column('net_fen', sa.BigInteger(), nullable=False),
     sa.Column('central_fen', sa.BigInteger(), nullable=False),
     sa.Column('local_fen', sa.BigInteger(), nullable=False),
+    sa.Column('base_funding', sa.String(length=8), nullable=True),
+    sa.Column('allowance_funding', sa.String(length=8), nullable=True),
+    sa.Column('adjustment_funding', sa.String(length=8), nullable=True),
+    sa.Column('back_pay_central_fen', sa.BigInteger(), nullable=False),
     sa.Column('exceptions', sa.JSON(), nullable=False),
     sa.Column('held', sa.Boolean(), nullable=False),
     sa.Column('account_enc', sa.String(length=200), nullable=True),
@@ -243,9 +253,12 @@ def upgrade():
     sa.Column('bank_reason', sa.String(length=200), nullable=True),
     sa.Column('carried_from_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('carried', sa.Boolean(), nullable=False),
+    sa.Column('fixed_at', backend.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fixed_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('settled_at', backend.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'paid', 'failed')", name=op.f('ck_payroll_line_status_known')),
     sa.ForeignKeyConstraint(['carried_from_id'], ['payroll_line.id'], name=op.f('fk_payroll_line_carried_from_id_payroll_line')),
+    sa.ForeignKeyConstraint(['fixed_by_id'], ['staff.id'], name=op.f('fk_payroll_line_fixed_by_id_staff')),
     sa.ForeignKeyConstraint(['run_id'], ['payroll_run.id'], name=op.f('fk_payroll_line_run_id_payroll_run'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['station_id'], ['org_unit.id'], name=op.f('fk_payroll_line_station_id_org_unit')),
     sa.ForeignKeyConstraint(['veteran_id'], ['veteran.id'], name=op.f('fk_payroll_line_veteran_id_veteran')),
@@ -255,6 +268,7 @@ def upgrade():
     with op.batch_alter_table('payroll_line', schema=None) as batch_op:
         batch_op.create_index('ix_payroll_line_run_id_station_id', ['run_id', 'station_id'], unique=False)
         batch_op.create_index('ix_payroll_line_veteran_id_id', ['veteran_id', 'id'], unique=False)
+        batch_op.create_index('ix_payroll_line_open_failures', ['station_id', 'id'], unique=False, postgresql_where=sa.text("status = 'failed' AND NOT carried"), sqlite_where=sa.text("status = 'failed' AND NOT carried"))
 
     op.create_table('payroll_return',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -274,6 +288,69 @@ def upgrade():
         batch_op.create_index('ix_payroll_return_run_id', ['run_id'], unique=False)
 
     # ### end Alembic commands ###
+    _seed_pay_rules()
+    _seed_bank_layouts()
+
+
+def _seed_pay_rules():
+    """part 1: the four reasons pay stops or is suspended, as data every database has (edited on 停发规则)."""
+    from datetime import UTC, datetime
+
+    rule = sa.table(
+        'pay_rule',
+        sa.column('code', sa.String), sa.column('label', sa.String), sa.column('action', sa.String),
+        sa.column('enabled', sa.Boolean), sa.column('automatic', sa.Boolean), sa.column('params', sa.JSON),
+        sa.column('message', sa.String), sa.column('updated_at', backend.db.UTCDateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    rows = [
+        ('death', '本人死亡', 'stop', False, {}, '因本人死亡，退役金自次月起停止发放。'),
+        ('reenlisted', '再次入伍', 'stop', False, {}, '因再次入伍服现役，退役金停止发放。'),
+        ('public_post', '被录用为公职人员', 'suspend', False, {},
+         '因被录用为公务员或参照公务员法管理的工作人员，退役金暂停发放。如有疑问，请联系所在服务站。'),
+        ('registration_overdue', '未按期完成年度确认', 'suspend', True, {'grace_days': 0},
+         '因未在规定期限内完成年度确认登记，退役金暂停发放；登记审核通过后恢复发放，并补发暂停期间的退役金。'),
+    ]
+    op.bulk_insert(rule, [
+        {'code': c, 'label': lb, 'action': a, 'enabled': True, 'automatic': auto, 'params': p, 'message': m,
+         'updated_at': now}
+        for c, lb, a, auto, p, m in rows
+    ])
+
+
+def _seed_bank_layouts():
+    """part 3: two bank file layouts as data (edited on 银行文件格式; a run keeps the copy it was first exported with)."""
+    from datetime import UTC, datetime
+
+    layout = sa.table(
+        'pay_bank_layout',
+        sa.column('name', sa.String), sa.column('bank', sa.String), sa.column('format', sa.String),
+        sa.column('encoding', sa.String), sa.column('columns', sa.JSON), sa.column('checksum_line', sa.Boolean),
+        sa.column('active', sa.Boolean), sa.column('created_at', backend.db.UTCDateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    fixed = [
+        {'field': 'seq', 'header': '序号', 'width': 6, 'align': 'right'},
+        {'field': 'account', 'header': '账号', 'width': 24, 'align': 'left'},
+        {'field': 'holder', 'header': '户名', 'width': 20, 'align': 'left'},
+        {'field': 'amount_fen', 'header': '金额（分）', 'width': 12, 'align': 'right'},
+        {'field': 'month', 'header': '月份', 'width': 6, 'align': 'left'},
+    ]
+    csv = [
+        {'field': 'seq', 'header': '序号'},
+        {'field': 'name', 'header': '姓名'},
+        {'field': 'account', 'header': '账号'},
+        {'field': 'holder', 'header': '户名'},
+        {'field': 'bank', 'header': '开户行'},
+        {'field': 'amount_yuan', 'header': '金额（元）'},
+        {'field': 'run_number', 'header': '名册编号'},
+    ]
+    op.bulk_insert(layout, [
+        {'name': '农商银行定长', 'bank': '农村商业银行', 'format': 'fixed', 'encoding': 'gb18030', 'columns': fixed,
+         'checksum_line': True, 'active': True, 'created_at': now},
+        {'name': '通用CSV', 'bank': '通用', 'format': 'csv', 'encoding': 'utf-8', 'columns': csv,
+         'checksum_line': True, 'active': True, 'created_at': now},
+    ])
 
 
 def downgrade():
@@ -284,6 +361,7 @@ def downgrade():
     op.drop_table('payroll_return')
     with op.batch_alter_table('payroll_line', schema=None) as batch_op:
         batch_op.drop_index('ix_payroll_line_veteran_id_id')
+        batch_op.drop_index('ix_payroll_line_open_failures', postgresql_where=sa.text("status = 'failed' AND NOT carried"), sqlite_where=sa.text("status = 'failed' AND NOT carried"))
         batch_op.drop_index('ix_payroll_line_run_id_station_id')
 
     op.drop_table('payroll_line')
@@ -300,7 +378,12 @@ def downgrade():
         batch_op.drop_index('ix_pay_adjustment_line_batch_id_id')
 
     op.drop_table('pay_adjustment_line')
+    with op.batch_alter_table('pay_state_event', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_pay_state_event_paid_in_run_id_payroll_run'), type_='foreignkey')
+        batch_op.drop_column('paid_in_run_id')
+
     with op.batch_alter_table('payroll_run', schema=None) as batch_op:
+        batch_op.drop_index('uq_payroll_run_live_unit_month', postgresql_where=sa.text("state <> 'cancelled'"), sqlite_where=sa.text("state <> 'cancelled'"))
         batch_op.drop_index('ix_payroll_run_unit_id_id')
 
     op.drop_table('payroll_run')

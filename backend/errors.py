@@ -225,10 +225,12 @@ CODES = {
     # issue 18, part 3: payroll runs, bank files, return files (backend/pension/payroll.py, bank_files.py, returns.py)
     "pension.run_not_found": 404,
     "pension.run_exists": 409,
+    "pension.run_open": 409,
     "pension.run_invalid_state": 409,
     "pension.checker_is_maker": 409,
     "pension.layout_not_found": 404,
     "pension.export_mismatch": 409,
+    "pension.export_too_wide": 409,
     "pension.return_invalid": 422,
     "pension.failure_not_found": 404,
     "pension.failure_not_fixable": 409,

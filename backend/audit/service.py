@@ -144,6 +144,7 @@ ACTION_LABELS = {
     "pension.stopped": "停止发放退役金",
     "pension.resumed": "恢复发放退役金（含补发）",
     "pension.auto_suspended": "逾期未确认登记自动暂停发放",
+    "pension.auto_suspend_failed": "逾期未确认登记自动暂停发放失败",
     "pension.rule_updated": "修改退役金停发规则",
     # issue 18, part 2: adjustment batches (backend/pension/adjustments.py, adjust_preview.py)
     "pension.batch_created": "新建退役金调整批次",

@@ -6,13 +6,14 @@ each: the component's amount in force in the effective month (amounts.in_force) 
 percent rule is computed in SQL in exact integer arithmetic: with p = P / 10^4 (at most 4 decimals) and the rounding
 step s fen (PENSION_ROUNDING), new = floor((old × (10^6 + P) + s × 10^6 / 2) / (s × 10^6)) × s — the same half-up
 result as money.apply_percent (tests/pension/test_adjust_rules.py checks both agree). A re-preview replaces the lines;
-whoever previews becomes the maker.
+whoever previews becomes the maker and joins previewer_ids.
 
-Apply (the checker, pension.approve, never the maker): a conditional UPDATE previewed -> applied that also names the
-previewed_at the checker saw, so of two checkers at once one wins and the other is told it is already applied, and a
-re-preview in between is noticed. Refused (pension.preview_stale) when any pay_amount row of the batch's component
-was written for one of its veterans after the preview (a hand change, another batch): the maker previews again.
-Applying appends exactly the previewed lines as pay_amount rows (effective month, batch id); nothing is edited.
+Apply (the checker, pension.approve, never the creator nor anyone who previewed): a conditional UPDATE previewed ->
+applied that also names the previewed_at the checker saw, so of two checkers at once one wins and the other is told it
+is already applied, and a re-preview in between is noticed. Refused (pension.preview_stale) when any pay_amount row of
+the batch's component was written for one of its veterans after the preview (a hand change, another batch): the maker
+previews again. Applying appends exactly the previewed lines as pay_amount rows (effective month, batch id); nothing is
+edited.
 """
 
 from decimal import Decimal
@@ -156,10 +157,13 @@ def preview(*, actor, batch_id):
     cancelled."""
     require_permission(actor, "pension.batch")
     with transaction():
-        batch = get_batch(actor=actor, batch_id=batch_id)
+        batch = get_batch(actor=actor, batch_id=batch_id, lock=True)  # serializes previews (the previewers list)
         again = batch.state == "previewed"
         states = AdjustmentBatch.state.in_(("draft", "previewed"))
-        if not _set(batch.id, states, state="previewed", previewed_at=utcnow(), maker_id=actor.id):
+        previewers = sorted({*(batch.previewer_ids or []), actor.id})
+        if not _set(
+            batch.id, states, state="previewed", previewed_at=utcnow(), maker_id=actor.id, previewer_ids=previewers
+        ):
             db.session.refresh(batch)
             raise BatchState(details={"state": batch.state})
         db.session.execute(delete(AdjustmentLine).where(AdjustmentLine.batch_id == batch.id))
@@ -190,7 +194,7 @@ def _check_can_apply(batch, actor):
         raise BatchAlreadyApplied()
     if batch.state != "previewed":
         raise BatchState(details={"state": batch.state})
-    if batch.maker_id == actor.id:
+    if actor.id in (batch.maker_id, batch.created_by_id) or actor.id in (batch.previewer_ids or []):
         raise SamePerson()
 
 
@@ -224,6 +228,7 @@ def apply(*, actor, batch_id):
             AdjustmentBatch.state == "previewed",
             AdjustmentBatch.previewed_at == seen,
             AdjustmentBatch.maker_id != actor.id,
+            AdjustmentBatch.created_by_id.is_distinct_from(actor.id),
             state="applied",
             checker_id=actor.id,
             applied_at=now,

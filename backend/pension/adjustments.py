@@ -10,8 +10,9 @@ Rules (params stored on the batch):
 For fixed and table rules on the "adjustment" component a veteran without one gets it (old amount 0); the base and
 the allowance are only changed where they exist. Lines whose new amount equals the old one are left out.
 
-The maker is whoever previewed last (a re-preview by someone else makes them the maker); the checker must be another
-person. Preview and apply live in backend/pension/adjust_preview.py.
+The maker is whoever previewed last; the checker must be another person than the one who created the batch and than
+everyone who ever previewed it (created_by_id, previewer_ids). Preview and apply live in
+backend/pension/adjust_preview.py.
 """
 
 from datetime import date
@@ -56,7 +57,7 @@ class BatchAlreadyApplied(RuleViolation):
 
 class SamePerson(RuleViolation):
     code = "pension.same_person"
-    message = "经办与复核须由两人分别办理：您预览了该批次，不能由您本人复核执行"
+    message = "经办与复核须由两人分别办理：您创建或预览过该批次，不能由您本人复核执行"
 
 
 class PreviewStale(RuleViolation):
@@ -196,6 +197,8 @@ def create_batch(
             categories=_categories(categories),
             state="draft",
             maker_id=actor.id,
+            created_by_id=actor.id,
+            previewer_ids=[],
         )
         db.session.add(batch)
         db.session.flush()
@@ -236,6 +239,8 @@ def compensate(*, actor, batch_id, doc_ref=None):
             state="draft",
             compensates_id=original.id,
             maker_id=actor.id,
+            created_by_id=actor.id,
+            previewer_ids=[],
         )
         db.session.add(batch)
         db.session.flush()
@@ -306,7 +311,11 @@ def list_batches(*, actor, state=None, before=None, limit=PAGE):
 
 def waiting_for_checker(actor):
     """A select of the previewed batches in scope that `actor` may apply (not their own)."""
-    query = select(AdjustmentBatch.id).where(AdjustmentBatch.state == "previewed", AdjustmentBatch.maker_id != actor.id)
+    query = select(AdjustmentBatch.id).where(
+        AdjustmentBatch.state == "previewed",
+        AdjustmentBatch.maker_id != actor.id,
+        AdjustmentBatch.created_by_id.is_distinct_from(actor.id),
+    )
     return scoped(query, actor, AdjustmentBatch.unit_id)
 
 

@@ -8,17 +8,17 @@ does not (a line changed underneath), the download is refused and audited, never
 
 Formats:
 - csv: a header row of the column headers, then one row per payment, CRLF line ends;
-- fixed: no header; each field padded to its width in bytes of the layout's encoding (left- or right-aligned, cut
-  at a character boundary), CRLF line ends;
+- fixed: no header; each field padded to its width in bytes of the layout's encoding (left- or right-aligned), CRLF
+  line ends; a value wider than its column refuses the export (FieldTooWide, naming the payment), never cut;
 - xlsx: a header row then the payments (backend/exports/writer.py: formula-like text is escaped); the workbook's
   created/modified dates and the zip entries' dates are set to the run's confirmation time.
 Text formats end with a checksum line when the layout asks: `TRAILER|<count>|<total fen>|<sha256>` where the digest
 is SHA-256 (hex) over the bytes of every line before it (header included, each with its CRLF). xlsx files get a
 final row 合计 | count | total yuan instead.
 
-Fields of a column: seq (1, 2, ... in file order), name (the veteran's name), account (the full account number,
-decrypted only into this file), holder (户名), bank, amount_yuan (1234.56), amount_fen (123456), month (YYYYMM),
-run_number.
+Fields of a column: seq (1, 2, ... in file order), name (the veteran's name as copied onto the line
+by the run), account (the full account number, decrypted only into this file), holder (户名), bank,
+amount_yuan (1234.56), amount_fen (123456), month (YYYYMM), run_number.
 """
 
 import hashlib
@@ -159,15 +159,16 @@ def _snapshot(layout):
 
 
 def _payments(run):
-    """(seq, line, name, account) of the file, in line id order, BATCH lines per query."""
-    from backend.veterans.models import Veteran
-
-    query = (
-        select(PayrollLine.id, PayrollLine.net_fen, PayrollLine.bank, PayrollLine.holder_name, PayrollLine.account_enc)
-        .add_columns(Veteran.name)
-        .join(Veteran, Veteran.id == PayrollLine.veteran_id)
-        .where(PayrollLine.run_id == run.id, PayrollLine.held.is_(False), PayrollLine.net_fen > 0)
-    )
+    """(seq, line, account) of the file, in line id order, BATCH lines per query: only what the run stored (the name
+    as it was when the run was computed), so a later edit of the veteran never changes the file."""
+    query = select(
+        PayrollLine.id,
+        PayrollLine.net_fen,
+        PayrollLine.bank,
+        PayrollLine.holder_name,
+        PayrollLine.account_enc,
+        PayrollLine.veteran_name.label("name"),
+    ).where(PayrollLine.run_id == run.id, PayrollLine.held.is_(False), PayrollLine.net_fen > 0)
     seq, last = 0, 0
     while rows := db.session.execute(query.where(PayrollLine.id > last).order_by(PayrollLine.id).limit(BATCH)).all():
         for row in rows:
@@ -179,7 +180,7 @@ def _payments(run):
 def _value(field, seq, row, account, run):
     return {
         "seq": seq,
-        "name": row.name,
+        "name": row.name or "",
         "account": account,
         "holder": row.holder_name or "",
         "bank": row.bank or "",
@@ -190,10 +191,19 @@ def _value(field, seq, row, account, run):
     }[field]
 
 
-def _fixed(value, width, align, encoding):
-    data = str(value).encode(encoding)
-    if len(data) > width:  # cut at a character boundary
-        data = str(value).encode(encoding)[:width].decode(encoding, errors="ignore").encode(encoding)
+class FieldTooWide(RuleViolation):
+    code = "pension.export_too_wide"
+    message = "定长文本的字段超出格式规定的宽度，已拒绝导出（不截断）：请加宽该列后重新导出"
+
+
+def _fixed(value, width, align, encoding, *, seq=None, header=""):
+    data = str(value).encode(encoding, errors="replace")
+    if len(data) > width:  # never cut a value silently: the bank would pay a wrong account or amount
+        raise FieldTooWide(
+            f"第{seq}笔的「{header}」为 {len(data)} 字节，超出格式规定的 {width} 字节，"
+            "已拒绝导出：请加宽该列后重新导出",
+            details={"seq": seq, "column": header, "width": width, "bytes": len(data)},
+        )
     pad = b" " * (width - len(data))
     return pad + data if align == "right" else data + pad
 
@@ -208,18 +218,21 @@ def _text_file(out, run, layout):
 
     if layout["format"] == "csv":
 
-        def row_bytes(values):
+        def row_bytes(values, seq=None):
             return csv_row(values).encode(encoding, errors="replace")
 
         emit(row_bytes([c["header"] for c in columns]))
     else:
 
-        def row_bytes(values):
-            parts = [_fixed(v, c["width"], c["align"], encoding) for v, c in zip(values, columns, strict=True)]
+        def row_bytes(values, seq=None):
+            parts = [
+                _fixed(v, c["width"], c["align"], encoding, seq=seq, header=c["header"])
+                for v, c in zip(values, columns, strict=True)
+            ]
             return b"".join(parts) + EOL
 
     for seq, row, account in _payments(run):
-        emit(row_bytes([_value(c["field"], seq, row, account, run) for c in columns]))
+        emit(row_bytes([_value(c["field"], seq, row, account, run) for c in columns], seq))
         count, total = count + 1, total + row.net_fen
     if layout["checksum_line"]:
         out.write(f"TRAILER|{count}|{total}|{digest.hexdigest()}".encode("ascii") + EOL)

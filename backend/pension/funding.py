@@ -2,14 +2,16 @@
 
 write_totals(run) recomputes a run's rows set-based (GROUP BY over its lines) when the run is confirmed and after each
 return file: lines held out of the bank file and failed payments do not count (a failure counts as back pay in the run
-that pays it when carried). Components: base, allowance, adjustment, back_pay (its central share recorded per line).
+that pays it when carried). Components: base, allowance, adjustment, back_pay (its central share recorded per line),
+deduction (negative: an earlier overpayment taken back, local share first).
 The page and the export sum them by month, year, funding source, child unit (station_path prefix) and component;
 these totals feed the assessment figures (issue 20).
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy import case, delete, func, insert, literal, select, union_all
 
 from backend.errors import ValidationFailed
 from backend.exports.registry import Source, export_kind
@@ -17,9 +19,14 @@ from backend.extensions import db
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import get_unit_in_scope, require_permission
 from backend.pension.models import COMPONENTS, FundingTotal, PayrollLine, PayrollRun
-from backend.pension.money import fen_to_yuan
 
-COMPONENT_LABELS = {"base": "基本退役金", "allowance": "补贴", "adjustment": "调整增加额", "back_pay": "补发"}
+COMPONENT_LABELS = {
+    "base": "基本退役金",
+    "allowance": "补贴",
+    "adjustment": "调整增加额",
+    "back_pay": "补发",
+    "deduction": "扣减",
+}
 FUNDING_LABELS = {"central": "中央资金", "local": "地方资金"}
 
 
@@ -52,6 +59,7 @@ def write_totals(run_id):
             local_back.label("fen"),
         ).where(*counted, local_back != 0)
     )
+    parts.extend(_deduction_parts(counted))
     every = union_all(*parts).subquery()
     grouped = select(
         every.c.station_id, every.c.component, every.c.funding, func.sum(every.c.fen), func.count()
@@ -80,6 +88,26 @@ def write_totals(run_id):
                 for station_id, component, funding, fen, count in rows
             ],
         )
+
+
+def _deduction_parts(counted):
+    """Deductions (negative), local share first: the central part is what the deduction took off the line's central
+    share (central components and central back pay, less central_fen); the rest is local."""
+    central_before = PayrollLine.back_pay_central_fen
+    for component in COMPONENTS:
+        fen, source = getattr(PayrollLine, f"{component}_fen"), getattr(PayrollLine, f"{component}_funding")
+        central_before = central_before + case((source == "central", fen), else_=0)
+    central = central_before - PayrollLine.central_fen
+    local = PayrollLine.deduction_fen - central
+    return [
+        select(
+            PayrollLine.station_id,
+            literal("deduction").label("component"),
+            literal(funding).label("funding"),
+            (-part).label("fen"),
+        ).where(*counted, PayrollLine.deduction_fen > 0, part != 0)
+        for funding, part in (("central", central), ("local", local))
+    ]
 
 
 def parse_period(year, month=None):
@@ -204,11 +232,16 @@ def _export_rows(unit, year, month):
             COMPONENT_LABELS.get(component, component),
             FUNDING_LABELS.get(funding, funding),
             int(count or 0),
-            fen_to_yuan(int(fen or 0), grouping=False),
+            _yuan(fen),
             int(fen or 0),
         ]
     for funding, fen in totals.items():
-        yield ["合计", unit.name, "", FUNDING_LABELS.get(funding, funding), None, fen_to_yuan(fen, grouping=False), fen]
+        yield ["合计", unit.name, "", FUNDING_LABELS.get(funding, funding), None, _yuan(fen), fen]
+
+
+def _yuan(fen):
+    """Yuan as an exact Decimal number (a number cell, never text: a negative deduction gets no apostrophe)."""
+    return Decimal(int(fen or 0)) / 100
 
 
 @export_kind("pension_funding", permission="funding.view", title="退役金经费统计")

@@ -117,6 +117,7 @@ class PayStateEvent(db.Model):
     effective_on: Mapped[object] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(30))  # pay_rule code or "manual"
     note: Mapped[str | None] = mapped_column(String(300))
+    registration_year: Mapped[int | None] = mapped_column()  # registration_overdue: the year whose lapse suspended
     back_pay_fen: Mapped[int | None] = mapped_column(BigInteger)  # resume: owed for the suspended months
     # The payroll run whose line pays this resume event's back pay; None while unpaid (the next run picks it up).
     paid_in_run_id: Mapped[int | None] = mapped_column(ForeignKey("payroll_run.id", ondelete="SET NULL"))
@@ -167,7 +168,9 @@ class AdjustmentBatch(db.Model):
     compensates_id: Mapped[int | None] = mapped_column(ForeignKey("pay_adjustment_batch.id"))
     line_count: Mapped[int] = mapped_column(default=0)
     total_delta_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    maker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    maker_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))  # whoever previewed last
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # never the checker either
+    previewer_ids: Mapped[list] = mapped_column(JSON, default=list)  # everyone who ever previewed: never the checker
     previewed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     checker_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # never the maker
     applied_at: Mapped[object | None] = mapped_column(UTCDateTime)
@@ -249,6 +252,7 @@ class PayrollRun(db.Model):
     exported_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)  # the job's heartbeat
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -294,6 +298,9 @@ class PayrollLine(db.Model):
     account_enc: Mapped[str | None] = mapped_column(String(200))  # the account as it was at the run (sealed)
     bank: Mapped[str | None] = mapped_column(String(60))
     holder_name: Mapped[str | None] = mapped_column(String(64))
+    veteran_name: Mapped[str | None] = mapped_column(String(64))  # the name at compute time: re-exports match
+    # an overpayment (a retroactive cut larger than what is due) left over on a held line: deducted from later runs
+    carry_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(8), default="pending")
     bank_reason: Mapped[str | None] = mapped_column(String(200))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("payroll_line.id"))  # a failure paid again

@@ -4,7 +4,7 @@ Rounding is explicit: ROUND_HALF_UP to the unit PENSION_ROUNDING names (分, 角
 monthly amount of a component, never to intermediate products.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 
 from flask import current_app
 
@@ -28,7 +28,12 @@ def yuan_to_fen(text, *, allow_negative=False):
         raise BadAmount() from None
     if not value.is_finite() or value.as_tuple().exponent < -2 or (value < 0 and not allow_negative):
         raise BadAmount()
-    fen = int(value * 100)
+    if value.adjusted() > 12:  # checked before multiplying: '1E+999999999' would overflow the context
+        raise BadAmount()
+    try:
+        fen = int(value * 100)
+    except DecimalException:
+        raise BadAmount() from None
     if abs(fen) > MAX_FEN:
         raise BadAmount()
     return fen

@@ -6,9 +6,9 @@ for the same month (a veteran is never paid twice). Lines are computed by the ba
 confirming writes the funding totals (funding.py) and settles the carried failures and the resumed back pay.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, and_, cast, func, or_, select, update
 
 from backend.audit import service as audit_service
 from backend.db import after_commit, transaction, utcnow
@@ -23,6 +23,7 @@ EXCEPTION_LABELS = {
     "suspended": "暂停发放",
     "overdue": "年度确认逾期",
     "jump": "金额变动超过阈值",
+    "negative": "应发为负（转以后月份扣减）",
 }
 STATE_LABELS = {
     "queued": "排队中",
@@ -34,6 +35,9 @@ STATE_LABELS = {
 }
 STATUS_LABELS = {"pending": "待银行回盘", "paid": "已发放", "failed": "发放失败"}
 NO_ACCOUNT_REASON = "未登记收款账户，未发放"
+OPEN_STATES = ("queued", "computing", "ready")
+MONTHS_BACK, MONTHS_AHEAD = 3, 1
+STUCK_MINUTES = 30  # a run "computing" without progress this long may be cancelled (its worker died)
 PAGE = 50
 
 
@@ -45,6 +49,11 @@ class RunNotFound(NotFound):
 class RunExists(RuleViolation):
     code = "pension.run_exists"
     message = "该单位（或其上下级单位）本月已有发放名册，请先作废原名册"
+
+
+class RunOpen(RuleViolation):
+    code = "pension.run_open"
+    message = "本单位（或其上下级单位）另有月份的发放名册尚未确认，请先确认或作废该名册，再编制新的名册"
 
 
 class RunInvalidState(RuleViolation):
@@ -66,13 +75,12 @@ def parse_month(text):
         raise ValidationFailed(details={"month": "请选择发放月份（如 2026-11）"}) from None
 
 
-def _live_overlap(unit, month):
-    """A live run of the month whose unit is the unit, an ancestor or a descendant."""
+def _overlapping(unit):
+    """A select of runs whose unit is the unit, an ancestor or a descendant."""
     path = unit.path
-    return db.session.scalars(
+    return (
         select(PayrollRun.id)
         .join(OrgUnit, OrgUnit.id == PayrollRun.unit_id)
-        .where(PayrollRun.month == month, PayrollRun.state != "cancelled")
         .where(
             or_(
                 OrgUnit.path.startswith(path, autoescape=True),
@@ -80,7 +88,41 @@ def _live_overlap(unit, month):
             )
         )
         .limit(1)
+    )
+
+
+def _live_overlap(unit, month):
+    """A live run of the month whose unit is the unit, an ancestor or a descendant."""
+    return db.session.scalars(
+        _overlapping(unit).where(PayrollRun.month == month, PayrollRun.state != "cancelled")
     ).first()
+
+
+def _open_overlap(unit, month):
+    """A run of another month of an overlapping unit still awaiting confirmation: back pay (retroactive, resumed) is
+    claimed from confirmed runs, so two open runs would both pay it."""
+    return db.session.scalars(
+        _overlapping(unit).where(PayrollRun.month != month, PayrollRun.state.in_(OPEN_STATES))
+    ).first()
+
+
+def _lock_root(unit):
+    """Lock the root of the unit's tree: run starts of one tree (a parent and a child at once) are serialized."""
+    root_id = int(unit.path.strip("/").split("/")[0])
+    db.session.execute(select(OrgUnit.id).where(OrgUnit.id == root_id).with_for_update())
+
+
+def check_month(month, *, today=None):
+    """Runs are for the current month −MONTHS_BACK … +MONTHS_AHEAD. :raises ValidationFailed:"""
+    from backend.pension.amounts import add_months, first_of_month
+    from backend.registration.windows import today_cst
+
+    current = first_of_month(today or today_cst())
+    low, high = add_months(current, -MONTHS_BACK), add_months(current, MONTHS_AHEAD)
+    if not low <= month <= high:
+        raise ValidationFailed(
+            details={"month": f"发放月份须在 {low:%Y-%m} 至 {high:%Y-%m} 之间（本月前{MONTHS_BACK}个月至下月）"}
+        )
 
 
 def start_run(*, actor, unit_id, month):
@@ -89,9 +131,13 @@ def start_run(*, actor, unit_id, month):
     require_permission(actor, "pension.batch")
     month = parse_month(month) if isinstance(month, str) else date(month.year, month.month, 1)
     with transaction():
-        unit = get_unit_in_scope(actor, unit_id, lock=True)  # serializes runs of one unit
+        unit = get_unit_in_scope(actor, unit_id)  # out of scope is not-found before anything else
+        check_month(month)
+        _lock_root(unit)  # serializes run starts of the whole tree
         if _live_overlap(unit, month) is not None:
             raise RunExists()
+        if _open_overlap(unit, month) is not None:
+            raise RunOpen()
         used = db.session.scalar(
             select(func.count()).select_from(PayrollRun).where(PayrollRun.unit_id == unit.id, PayrollRun.month == month)
         )
@@ -180,13 +226,17 @@ def veteran_names(rows):
 
 
 def cancel_run(*, actor, run_id):
-    """Cancel a run not yet confirmed (its number stays used). :raises RunInvalidState:"""
+    """Cancel a run not yet confirmed (its number stays used); a run still "computing" only when it has not moved for
+    STUCK_MINUTES (its worker died). :raises RunInvalidState:"""
     require_permission(actor, "pension.batch")
     with transaction():
         run = get_run(actor=actor, run_id=run_id, lock=True)
+        stuck = and_(
+            PayrollRun.state == "computing", PayrollRun.updated_at < utcnow() - timedelta(minutes=STUCK_MINUTES)
+        )
         moved = db.session.execute(
             update(PayrollRun)
-            .where(PayrollRun.id == run.id, PayrollRun.state.in_(("queued", "ready", "failed")))
+            .where(PayrollRun.id == run.id, or_(PayrollRun.state.in_(("queued", "ready", "failed")), stuck))
             .values(state="cancelled", finished_at=utcnow(), version_id=PayrollRun.version_id + 1)
             .execution_options(synchronize_session=False)
         ).rowcount

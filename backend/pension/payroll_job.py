@@ -6,15 +6,17 @@ Per veteran with a pay profile in the run's subtree:
 - the month's components in force (as recorded when the run was started: rows created later wait for the next run);
 - whether pay stands (the state events, else the profile's state): suspended -> a held line of 0 (exception
   "suspended"); stopped or not started -> no line unless something is still owed (back pay, a carried failure);
-- back pay: (a) retroactive amounts: for veterans with amount rows created after their last confirmed run and
-  effective before the month, for each earlier month paid (within PENSION_BACK_PAY_MONTHS), the month's due now minus
-  its due as known at that last run; (b) resumed pay: resume events' back_pay_fen not yet paid (paid_in_run_id);
-  (c) failed payments marked fixed (carried_from_id);
-- deductions: 0 (none are recorded yet; the column is kept for the bank file and the totals);
+- back pay (payroll_owed.py): (a) retroactive amounts recorded after the veteran's last confirmed run, for each
+  earlier month paid (within PENSION_BACK_PAY_MONTHS): the month's due now minus its due as known at that last run;
+  (b) resumed pay: resume events' back_pay_fen not yet claimed, claimed only for lines that pay it; (c) failed
+  payments marked fixed (carried_from_id);
+- net is never below 0: a larger retroactive cut gives a held line (exception "negative") whose overpayment
+  (carry_fen) later runs deduct (deduction_fen, at most the month's gross);
 - the funding split: each component's own source; retroactive back pay by its component's source, resumed back pay in
-  the month's proportion, a carried failure as it was; a deduction would reduce the local share first;
-- exceptions: no_account (held out of the bank file), suspended (held), overdue (this year's registration overdue),
-  jump (the monthly amount moved more than PENSION_JUMP_PERCENT from last month's confirmed line).
+  the month's proportion, a carried failure as it was; a deduction reduces the local share first;
+- exceptions: no_account (held out of the bank file), suspended (held), negative (held), overdue (this year's
+  registration overdue), jump (the monthly amount moved more than PENSION_JUMP_PERCENT from last month's confirmed
+  line). The veteran's name is copied onto the line (veteran_name): the bank file never reads the live record.
 Like the registry import: a Celery task (imports queue) with a broker, a background thread of this process without."""
 
 import logging
@@ -23,15 +25,17 @@ from collections import defaultdict
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 
 from backend import pii
 from backend import tasks as task_queue
 from backend.db import transaction, utcnow
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
+from backend.pension import payroll_owed as owed
 from backend.pension.amounts import add_months
 from backend.pension.models import COMPONENTS, PayAccount, PayAmount, PayProfile, PayrollLine, PayrollRun, PayStateEvent
+from backend.veterans.models import Veteran
 
 logger = logging.getLogger(__name__)
 STATE_OF = {"start": "active", "resume": "active", "suspend": "suspended", "stop": "stopped"}
@@ -83,9 +87,9 @@ def compute(run_id):
         logger.error("payroll run %s failed: %s", run_id, type(error).__name__)
         db.session.rollback()
         with transaction():
-            db.session.execute(
+            db.session.execute(  # a run cancelled meanwhile (stuck, then cancelled) stays cancelled
                 update(PayrollRun)
-                .where(PayrollRun.id == run_id)
+                .where(PayrollRun.id == run_id, PayrollRun.state == "computing")
                 .values(state="failed", error=FAILURE, finished_at=utcnow(), version_id=PayrollRun.version_id + 1)
             )
 
@@ -139,16 +143,21 @@ class _Context:
         }
         overdue = self._overdue(ids)
         last_month = self._last_month(ids)
-        retro = self._retro(ids)
-        resumed = self._resumed(ids)
-        carries = self._carries(ids)
+        retro = owed.retro(ids, month=self.month, as_of=self.as_of, window_start=self.window_start)
+        state_of = {p.veteran_id: states.get(p.veteran_id) or p.state for p in batch}
+        paying = [vid for vid in ids if state_of[vid] != "suspended"]  # a held line pays no resumed back pay
+        resumed = owed.claim_resumed(paying, run_id=self.run.id, month=self.month)
+        carries = owed.carries(ids)
+        deductions = owed.outstanding(ids)
+        names = dict(db.session.execute(select(Veteran.id, Veteran.name).where(Veteran.id.in_(ids))).all())
         out = []
         for profile in batch:
             vid = profile.veteran_id
-            state = states.get(vid) or ("active" if profile.state == "active" else profile.state)
-            line = self._line(profile, state, due.get(vid, {}), retro.get(vid), resumed.get(vid), carries.get(vid))
+            owing = (retro.get(vid), resumed.get(vid), carries.get(vid), deductions.get(vid, 0))
+            line = self._line(profile, state_of[vid], due.get(vid, {}), *owing)
             if line is None:
                 continue
+            line["veteran_name"] = (names.get(vid) or "")[:64]
             month_fen = line["base_fen"] + line["allowance_fen"] + line["adjustment_fen"]
             if vid in overdue:
                 line["exceptions"].append("overdue")
@@ -167,7 +176,7 @@ class _Context:
             out.append(line)
         return out
 
-    def _line(self, profile, state, components, retro, resumed, carry):
+    def _line(self, profile, state, components, retro, resumed, carry, outstanding):
         line = {
             "run_id": self.run.id,
             "veteran_id": profile.veteran_id,
@@ -181,6 +190,7 @@ class _Context:
             "account_enc": None,
             "bank": None,
             "holder_name": None,
+            "carry_fen": 0,
         }
         if state == "suspended":
             line.update(dict.fromkeys(("base_fen", "allowance_fen", "adjustment_fen", "back_pay_fen"), 0))
@@ -204,12 +214,18 @@ class _Context:
         if carry:
             back, back_central = back + carry.net_fen, back_central + carry.central_fen
             line["carried_from_id"] = carry.id
-        if month_fen == 0 and back <= 0:
+        gross = month_fen + back
+        if month_fen == 0 and back == 0 and not resumed:
             return None
-        net = month_fen + back - line["deduction_fen"]
-        line.update(back_pay_fen=back, back_pay_central_fen=back_central, net_fen=net)
-        line["central_fen"] = central + back_central
-        line["local_fen"] = net - line["central_fen"]
+        line.update(back_pay_fen=back, back_pay_central_fen=back_central)
+        if gross < 0:  # a retroactive cut larger than what is due: held, the rest deducted from later runs
+            line.update(net_fen=0, central_fen=0, local_fen=0, carry_fen=-gross, held=True)
+            line["exceptions"].append("negative")
+            return line
+        line["deduction_fen"] = min(outstanding, gross)
+        net = gross - line["deduction_fen"]
+        central_fen = max(0, min(central + back_central, net))  # a deduction reduces the local share first
+        line.update(net_fen=net, central_fen=central_fen, local_fen=net - central_fen)
         return line
 
     def _in_force(self, ids):
@@ -261,9 +277,6 @@ class _Context:
             )
         )
 
-    def _confirmed(self):
-        return select(PayrollRun.id).where(PayrollRun.state == "confirmed")
-
     def _last_month(self, ids):
         """{veteran: last month's confirmed monthly amount (components, without back pay)}."""
         previous = select(PayrollRun.id).where(
@@ -277,123 +290,3 @@ class _Context:
                 )
             ).all()
         )
-
-    def _retro(self, ids):
-        """{veteran: (back pay, its central share)} for amounts recorded after the veteran's last confirmed run with
-        an effective month before this run's: per earlier month paid, due now minus due as known at that run."""
-        paid = (
-            select(PayrollLine.veteran_id, PayrollRun.month, PayrollRun.created_at)
-            .join(PayrollRun, PayrollRun.id == PayrollLine.run_id)
-            .where(PayrollLine.veteran_id.in_(ids), PayrollRun.state == "confirmed", PayrollRun.month < self.month)
-            .where(PayrollLine.base_fen + PayrollLine.allowance_fen + PayrollLine.adjustment_fen > 0)
-        )
-        paid_sub = paid.subquery()
-        cutoff = (
-            select(paid_sub.c.veteran_id, func.max(paid_sub.c.created_at).label("cutoff"))
-            .group_by(paid_sub.c.veteran_id)
-            .subquery()
-        )
-        candidates = list(
-            db.session.scalars(
-                select(PayAmount.veteran_id)
-                .join(cutoff, cutoff.c.veteran_id == PayAmount.veteran_id)
-                .where(PayAmount.effective_month < self.month, PayAmount.created_at > cutoff.c.cutoff)
-                .where(PayAmount.created_at <= self.as_of)
-                .distinct()
-            )
-        )
-        if not candidates:
-            return {}
-        months, cutoffs = defaultdict(set), {}
-        for row in db.session.execute(paid.where(PayrollLine.veteran_id.in_(candidates))):
-            if row.month >= self.window_start:
-                months[row.veteran_id].add(row.month)
-            cutoffs[row.veteran_id] = max(cutoffs.get(row.veteran_id, row.created_at), row.created_at)
-        history = defaultdict(list)
-        for row in db.session.execute(
-            select(
-                PayAmount.veteran_id,
-                PayAmount.component,
-                PayAmount.amount_fen,
-                PayAmount.funding,
-                PayAmount.effective_month,
-                PayAmount.created_at,
-            )
-            .where(PayAmount.veteran_id.in_(candidates), PayAmount.created_at <= self.as_of)
-            .order_by(PayAmount.veteran_id, PayAmount.effective_month, PayAmount.id)
-        ):
-            history[row.veteran_id].append(row)
-        out = {}
-        for vid in candidates:
-            back = central = 0
-            for month in months.get(vid, ()):
-                now = _due(history[vid], month, None)
-                then = _due(history[vid], month, cutoffs[vid])
-                for component in COMPONENTS:
-                    fen_now, funding = now.get(component) or (0, then.get(component, (0, None))[1])
-                    delta = fen_now - then.get(component, (0, None))[0]
-                    back += delta
-                    central += delta if funding == "central" else 0
-            if back:
-                out[vid] = (back, central)
-        return out
-
-    def _resumed(self, ids):
-        """{veteran: resumed back pay} of resume events not yet paid by a live run; the events are claimed by this
-        run (released again if it is cancelled)."""
-        dead = select(PayrollRun.id).where(PayrollRun.state.in_(("cancelled", "failed")))
-        rows = db.session.execute(
-            select(PayStateEvent.id, PayStateEvent.veteran_id, PayStateEvent.back_pay_fen).where(
-                PayStateEvent.veteran_id.in_(ids),
-                PayStateEvent.action == "resume",
-                PayStateEvent.back_pay_fen > 0,
-                PayStateEvent.effective_on < add_months(self.month, 1),
-                or_(PayStateEvent.paid_in_run_id.is_(None), PayStateEvent.paid_in_run_id.in_(dead)),
-            )
-        ).all()
-        if not rows:
-            return {}
-        db.session.execute(
-            update(PayStateEvent)
-            .where(PayStateEvent.id.in_([r.id for r in rows]))
-            .values(paid_in_run_id=self.run.id)
-            .execution_options(synchronize_session=False)
-        )
-        out = defaultdict(int)
-        for row in rows:
-            out[row.veteran_id] += row.back_pay_fen
-        return out
-
-    def _carries(self, ids):
-        """{veteran: the oldest failed payment marked fixed and not yet carried by a live run} (one per run)."""
-        rows = db.session.execute(
-            select(PayrollLine.id, PayrollLine.veteran_id, PayrollLine.net_fen, PayrollLine.central_fen)
-            .where(PayrollLine.veteran_id.in_(ids), PayrollLine.status == "failed", PayrollLine.carried.is_(False))
-            .where(PayrollLine.fixed_at.is_not(None))
-            .order_by(PayrollLine.id)
-        ).all()
-        if not rows:
-            return {}  # the usual case: one indexed probe per batch
-        taken = set(
-            db.session.scalars(
-                select(PayrollLine.carried_from_id)
-                .join(PayrollRun, PayrollRun.id == PayrollLine.run_id)
-                .where(PayrollLine.carried_from_id.in_([r.id for r in rows]))
-                .where(PayrollRun.state.not_in(("cancelled", "failed")))
-            )
-        )
-        out = {}
-        for row in rows:
-            if row.id not in taken:
-                out.setdefault(row.veteran_id, row)
-        return out
-
-
-def _due(rows, month, known_at):
-    """{component: (fen, funding)} in force in `month` from a veteran's history rows (ordered), counting only rows
-    created by `known_at` (None: all)."""
-    current = {}
-    for row in rows:
-        if row.effective_month <= month and (known_at is None or row.created_at <= known_at):
-            current[row.component] = (row.amount_fen, row.funding)
-    return current

@@ -1,15 +1,20 @@
 """The bank's return file (回盘文件) and the follow-up list of failed payments.
 
-A return file (CSV or .xlsx, first row a header) names each payment by 序号 (its seq in the bank file) or by
-明细号 (the payroll line id), optionally with 账号 (checked against the line), and gives 结果 (成功/失败) and 原因.
-Each matched line becomes paid or failed (with the bank's reason); rows that cannot be used are listed with their
-reason and nothing else changes for them. A file is imported once per run (its SHA-256): the same file again returns
-the earlier import. Failed payments go to the follow-up list; staff mark one fixed (e.g. the account corrected) and
-the next month's run carries it as back pay (payroll_job.py).
+A return file (CSV or .xlsx, first row a header) names each payment by 序号 (its seq in the bank file)
+or by 明细号 (the payroll line id), optionally with 账号 (checked against the line), and gives 结果 (成功/失败)
+and 原因. Each matched line becomes paid or failed (with the bank's reason), set-based: per chunk of
+1000 lines one UPDATE per (result, reason); rows that cannot be used are listed with their reason
+and nothing else changes for them. The file is at most MAX_BYTES; a malformed one (an over-long CSV
+field, a broken sheet) is ReturnInvalid. A file is imported once per run (its SHA-256): the same
+file again returns the earlier import. Failed payments go to the follow-up list; staff mark one
+fixed (e.g. the account corrected) and the next month's run carries it as back pay (payroll_job.py).
 """
 
+import csv
 import hashlib
+import zipfile
 from array import array
+from collections import defaultdict
 
 from sqlalchemy import select, update
 
@@ -67,8 +72,7 @@ def _rows(filename, content):
         except ImportFileInvalid:
             raise ReturnInvalid() from None
         try:
-            for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-                yield number, ["" if v is None else str(v).strip() for v in row]
+            yield from _sheet_rows(book)
         finally:
             book.close()
         return
@@ -80,8 +84,20 @@ def _rows(filename, content):
             continue
     else:
         raise ReturnInvalid()
-    for number, row in enumerate(csv_rows(text), start=1):
-        yield number, [v.strip() for v in row]
+    try:
+        for number, row in enumerate(csv_rows(text), start=1):
+            yield number, [v.strip() for v in row]
+    except csv.Error:  # e.g. a field over the csv module's limit, a NUL byte
+        raise ReturnInvalid() from None
+
+
+def _sheet_rows(book):
+    """The first sheet's rows; anything openpyxl raises while reading a malformed sheet is a ReturnInvalid."""
+    try:
+        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, ["" if v is None else str(v).strip() for v in row]
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, zipfile.BadZipFile):
+        raise ReturnInvalid() from None
 
 
 def _file_seqs(run):
@@ -156,7 +172,7 @@ def import_return(*, actor, run_id, filename, content):
                     )
                 )
             }
-            now = utcnow()
+            now, groups = utcnow(), defaultdict(list)
             for line_id in chunk:
                 result, reason, account = outcomes[line_id]
                 line = found.get(line_id)
@@ -171,10 +187,15 @@ def import_return(*, actor, run_id, filename, content):
                     if len(rejected) < MAX_REJECTS:
                         rejected.append({"row": None, "line": line_id, "reason": problem})
                     continue
-                values = {"status": result, "settled_at": now}
-                values["bank_reason"] = (reason or "银行未说明原因") if result == "failed" else None
-                db.session.execute(update(PayrollLine).where(PayrollLine.id == line_id).values(**values))
+                groups[(result, (reason or "银行未说明原因") if result == "failed" else None)].append(line_id)
                 paid, failed = paid + (result == "paid"), failed + (result == "failed")
+            for (result, reason), grouped in groups.items():  # one UPDATE per outcome and reason, not per line
+                db.session.execute(
+                    update(PayrollLine)
+                    .where(PayrollLine.id.in_(grouped))
+                    .values(status=result, settled_at=now, bank_reason=reason)
+                    .execution_options(synchronize_session=False)
+                )
         record = PayrollReturn(
             run_id=run.id,
             filename=(filename or "return")[-200:],

@@ -1,27 +1,30 @@
 """Pay states: start, suspend, stop, resume (with back pay), by hand (pension.manage) or by rule.
 
 Each step appends a PayStateEvent (the dates back pay and payroll read) and moves PayProfile.state. A resume with back
-pay lifts the suspension: its event is effective from the suspension's own date, so by amounts.stands_in pay stood
-through the suspended months, and amounts.owed_for over them is the back pay (stored in back_pay_fen; the next
-payroll run pays it and sets paid_in_run_id). A resume without back pay starts again from the date given.
+pay owes the suspended months no payroll line paid (up to the newest run that held the veteran at 0, at least last
+month: _back_pay_months), stored in back_pay_fen (the next payroll run pays it and sets paid_in_run_id); its event is
+effective from the month after those months, so later runs pay the rest normally and never a month twice. A resume
+without back pay starts again from the date given.
 
 The automatic rule registration_overdue: suspend_overdue(year) suspends, set-based, the active pay of veterans whose
-registration of `year` is overdue (called at the end of registration.jobs.mark_overdue); on_registration_approved
-(called when such a registration is approved) resumes it with back pay.
+registration of `year` is overdue (called at the end of registration.jobs.mark_overdue, isolated: a failure is logged
+and audited), from the current month at the earliest, recording the year on the event; on_registration_approved
+(called when that year's registration is approved) resumes it with back pay.
 """
 
+import logging
 from datetime import timedelta
-from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from backend.audit import service as audit_service
 from backend.audit.service import SystemActor
 from backend.db import transaction, utcnow
 from backend.extensions import db
 from backend.pension import amounts
-from backend.pension.models import PayProfile, PayRule, PayStateEvent
+from backend.pension.models import PayProfile, PayrollLine, PayrollRun, PayRule, PayStateEvent
+from backend.pension.payroll_owed import DEAD, MONTH_FEN
 from backend.pension.profile import locked_profile, profile_of, this_month, touch
 from backend.pension.rules import InvalidState, ProfileChanged, choose_reason
 from backend.registration.models import Registration
@@ -29,6 +32,7 @@ from backend.registration.windows import today_cst, unit_windows
 from backend.veterans.models import Veteran
 from backend.veterans.service import get_veteran
 
+logger = logging.getLogger(__name__)
 OVERDUE = "registration_overdue"
 BATCH = 1000
 SYSTEM = SystemActor()
@@ -129,10 +133,27 @@ def change(*, actor, veteran_id, expected_version, action, reason, note=None, ef
     return profile
 
 
+def _back_pay_months(profile, now=None):
+    """(months owed, horizon): the suspended months from the suspension's month up to the horizon — the later of last
+    month and the newest month of a live run holding a line of the veteran (held at 0 while suspended) — less every
+    month a line of a live run already pays a monthly amount for (a suspension recorded after its month was paid)."""
+    since = amounts.first_of_month(profile.state_since)
+    of_veteran = (
+        select(PayrollRun.month)
+        .join(PayrollLine, PayrollLine.run_id == PayrollRun.id)
+        .where(PayrollLine.veteran_id == profile.veteran_id, PayrollRun.state.not_in(DEAD), PayrollRun.month >= since)
+    )
+    newest = db.session.scalar(of_veteran.with_only_columns(func.max(PayrollRun.month)))
+    horizon = max(amounts.add_months(this_month(now), -1), newest or since)
+    paid = set(db.session.scalars(of_veteran.where(MONTH_FEN > 0)))
+    return [m for m in amounts.months_between(since, amounts.add_months(horizon, 1)) if m not in paid], horizon
+
+
 def _plan(profile, back_pay, effective_on, now=None):
-    """What a resume would do: {"effective_on", "months", "back_pay_fen", "capped"}. With back pay the suspension is
-    lifted: effective from its own date, owed for each month from it up to (not including) this month, at most
-    PENSION_BACK_PAY_MONTHS months back."""
+    """What a resume would do: {"effective_on", "months", "back_pay_fen", "capped"}. With back pay: the months
+    _back_pay_months owes (at most PENSION_BACK_PAY_MONTHS) are paid as back pay at today's amounts, and pay resumes
+    from the month after the horizon — so a run of a month the back pay covers (even one started later) holds it at
+    0, and every later month is paid by its own run."""
     if not back_pay:
         if effective_on is None or effective_on < profile.state_since:
             raise InvalidState(
@@ -140,15 +161,14 @@ def _plan(profile, back_pay, effective_on, now=None):
                 details={"effective_on": profile.state_since.isoformat()},
             )
         return {"effective_on": effective_on, "months": [], "back_pay_fen": 0, "capped": False}
-    since = profile.state_since
-    months = amounts.months_between(since, this_month(now))
+    months, horizon = _back_pay_months(profile, now)
     limit = current_app.config.get("PENSION_BACK_PAY_MONTHS", 36)
     capped = len(months) > limit
     months = months[-limit:] if limit else []
-    lifted = SimpleNamespace(action="resume", effective_on=since)
-    events = sorted([*amounts.state_events(profile.veteran_id), lifted], key=lambda e: e.effective_on)
-    owed = amounts.owed_for(profile.veteran_id, months, events=events)
-    return {"effective_on": since, "months": months, "back_pay_fen": owed, "capped": capped}
+    due = amounts.due_by_month(amounts.history_rows(profile.veteran_id), months)
+    owed = sum(fen for month in months for fen, _ in due[month].values())
+    resume_on = max(amounts.add_months(horizon, 1), profile.state_since)
+    return {"effective_on": resume_on, "months": months, "back_pay_fen": owed, "capped": capped}
 
 
 def resume_preview(*, actor, veteran_id, back_pay=True, effective_on=None):
@@ -212,10 +232,18 @@ def resume(
 
 
 def on_registration_approved(veteran_id, year, actor):
-    """Hook of registration approval (inside its transaction): pay suspended by registration_overdue is resumed
-    with back pay. A no-op for anyone else."""
+    """Hook of registration approval (inside its transaction): pay suspended by registration_overdue of that same
+    `year` is resumed with back pay. A no-op for anyone else (approving an older year lifts nothing)."""
     profile = profile_of(veteran_id, lock=True)
     if profile is None or profile.state != "suspended" or profile.state_reason != OVERDUE:
+        return None
+    suspended_for = db.session.scalar(
+        select(PayStateEvent.registration_year)
+        .where(PayStateEvent.veteran_id == veteran_id, PayStateEvent.action == "suspend")
+        .order_by(PayStateEvent.effective_on.desc(), PayStateEvent.id.desc())
+        .limit(1)
+    )
+    if suspended_for != year:
         return None
     plan = _plan(profile, True, None)
     staff_id = actor.id if getattr(actor, "actor_type", None) == "staff" else None
@@ -232,13 +260,33 @@ def on_registration_approved(veteran_id, year, actor):
 
 def _due_groups(year, grace_days, today):
     """{effective date: [unit ids]} for the units whose window of `year` closed more than grace_days ago: the
-    suspension takes effect the first day of the month after close + grace."""
-    groups = {}
+    suspension takes effect the first day of the month after close + grace, but never before the current month (a
+    job run late does not suspend months already paid)."""
+    groups, current = {}, amounts.first_of_month(today)
     for unit_id, window in unit_windows(year).items():
         due = window.closes_on + timedelta(days=grace_days)
         if today > due:
-            groups.setdefault(amounts.add_months(amounts.first_of_month(due), 1), []).append(unit_id)
+            effective = max(amounts.add_months(amounts.first_of_month(due), 1), current)
+            groups.setdefault(effective, []).append(unit_id)
     return groups
+
+
+def suspend_overdue_safely(year, *, now=None):
+    """suspend_overdue for registration.jobs.mark_overdue: a failure is logged and audited, never raised (the
+    registration marks are committed already). Returns how many were suspended (None on failure)."""
+    try:
+        return suspend_overdue(year, now=now)
+    except Exception as error:  # noqa: BLE001 - the registration job must finish; the cause is logged by type
+        db.session.rollback()
+        logger.error("pension suspend_overdue(%s) failed: %s", year, type(error).__name__)
+        audit_service.record_now(
+            actor=SYSTEM,
+            action="pension.auto_suspend_failed",
+            result="failure",
+            object_type="veteran",
+            details={"year": year, "error": type(error).__name__},
+        )
+        return None
 
 
 def suspend_overdue(year, *, now=None):
@@ -300,6 +348,7 @@ def _suspend_group(year, effective, unit_ids):
                             "effective_on": effective,
                             "reason": OVERDUE,
                             "note": f"{year}年度确认登记逾期",
+                            "registration_year": year,
                             "created_at": utcnow(),
                         }
                         for i in ids

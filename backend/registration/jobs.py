@@ -192,9 +192,9 @@ def mark_overdue(*, now=None):
     in_closed = _unit_filter(closed, windows)
     paths = dict(db.session.execute(select(OrgUnit.id, OrgUnit.path)).all())
     marked = _mark_drafts(year, in_closed, paths) + _insert_missing(year, in_closed, paths)
-    from backend.pension.states import suspend_overdue  # issue 18: the rule registration_overdue suspends pay
+    from backend.pension.states import suspend_overdue_safely  # issue 18: registration_overdue suspends pay
 
-    suspend_overdue(year, now=now)
+    suspend_overdue_safely(year, now=now)  # never fails the marks above (already committed)
     return marked
 
 

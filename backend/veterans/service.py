@@ -248,6 +248,14 @@ def _carry_records(veteran):
             .values(unit_id=veteran.unit_id)
             .execution_options(synchronize_session=False)
         )
+    from backend.pension.models import PayProfile  # issue 18: pay is scoped by the station (payroll lines stay)
+
+    db.session.execute(
+        update(PayProfile)
+        .where(PayProfile.veteran_id == veteran.id)
+        .values(station_id=veteran.station_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reveal_veteran(*, actor, veteran_id):

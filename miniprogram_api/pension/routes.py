@@ -32,7 +32,10 @@ class PaymentSchema(ma.Schema):
     net_fen = ma.fields.Integer(required=True)
     net_yuan = ma.fields.String(required=True)
     back_pay_fen = ma.fields.Integer(required=True, metadata={"description": "其中补发（分）"})
-    status = ma.fields.String(required=True, metadata={"description": "pending | paid | failed"})
+    status = ma.fields.String(
+        required=True,
+        metadata={"description": "pending | paid | failed | suspended (a month held at 0 by a suspension)"},
+    )
     status_label = ma.fields.String(required=True)
     reason = ma.fields.String(allow_none=True, required=True, metadata={"description": "发放失败的原因"})
 
@@ -97,14 +100,19 @@ def pension_of(veteran_id):
                 "net_fen": line.net_fen,
                 "net_yuan": _yuan(line.net_fen),
                 "back_pay_fen": line.back_pay_fen or 0,
-                "status": line.status,
-                "status_label": rules.LINE_STATUS_LABELS[line.status],
+                "status": _status(line),
+                "status_label": rules.LINE_STATUS_LABELS[_status(line)],
                 "reason": (line.bank_reason or FAILED_REASON) if line.status == "failed" else None,
             }
             for line, run_month in profile.last_lines(veteran_id, confirmed_only=True)
         ],
         "account": {"bank": account.bank, "last4": account.account_last4} if account else None,
     }
+
+
+def _status(line):
+    """A month held at 0 by a suspension is "suspended" (暂停发放), never left "pending" at the bank."""
+    return "suspended" if line.held and "suspended" in (line.exceptions or []) else line.status
 
 
 @bp.route("/pension", methods=["GET"])

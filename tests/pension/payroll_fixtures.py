@@ -17,8 +17,11 @@ MONTH = date(2026, 3, 1)
 
 @pytest.fixture
 def inline_jobs(monkeypatch):
-    """The payroll job runs inside the request/service call instead of a worker."""
+    """The payroll job runs inside the request/service call instead of a worker; runs of 2025–2026 months may be
+    started whatever today is (test_payroll_rules.py checks the real bounds)."""
     monkeypatch.setattr("backend.tasks.enqueue", lambda task, *args, **kw: task.run(*args))
+    monkeypatch.setattr("backend.pension.payroll.MONTHS_BACK", 120, raising=False)
+    monkeypatch.setattr("backend.pension.payroll.MONTHS_AHEAD", 120, raising=False)
 
 
 def paid_veteran(

@@ -122,8 +122,25 @@ def test_the_maker_cannot_apply_and_a_repreview_makes_a_new_maker(world):
     with pytest.raises(adjustments.SamePerson) as refused:
         adjust_preview.apply(actor=other, batch_id=batch.id)
     assert refused.value.code == "pension.same_person"
-    adjust_preview.apply(actor=world.staff_x, batch_id=batch.id)
+    with pytest.raises(adjustments.SamePerson):  # the creator, though no longer the maker, cannot check it either
+        adjust_preview.apply(actor=world.staff_x, batch_id=batch.id)
+    third = checker(world)
+    adjust_preview.apply(actor=third, batch_id=batch.id)
     assert db.session.get(AdjustmentBatch, batch.id).state == "applied"
+
+
+def test_whoever_previewed_once_cannot_apply(world):
+    paid_veteran(world.x1, fen=100_000)
+    a, b = checker(world), checker(world)
+    batch = new_batch(world.staff_x, preview=False)
+    adjust_preview.preview(actor=a, batch_id=batch.id)
+    adjust_preview.preview(actor=b, batch_id=batch.id)  # b is now the maker; a previewed before
+    fresh = db.session.get(AdjustmentBatch, batch.id)
+    assert fresh.created_by_id == world.staff_x.id and set(fresh.previewer_ids) == {a.id, b.id}
+    for person in (a, b, world.staff_x):
+        with pytest.raises(adjustments.SamePerson):
+            adjust_preview.apply(actor=person, batch_id=batch.id)
+    adjust_preview.apply(actor=checker(world), batch_id=batch.id)
 
 
 def test_apply_once_then_already_applied(world):

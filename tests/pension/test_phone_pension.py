@@ -104,3 +104,16 @@ def test_another_veterans_pay_never_shows(world, paid, api_app):
 def test_documented_in_openapi(api):
     doc = api.get("/openapi.json", expect=200).get_json()
     assert "/v1/pension" in doc["paths"] and "PensionSchema" in str(doc["components"]) or "Pension" in str(doc)
+
+
+def test_a_month_held_by_a_suspension_shows_as_suspended_not_pending(world, paid):
+    from sqlalchemy import update
+
+    veteran, api = paid
+    _line(world, veteran, date(2025, 4, 1), "pending", 0)
+    with transaction():
+        db.session.execute(
+            update(PayrollLine).where(PayrollLine.veteran_id == veteran.id).values(held=True, exceptions=["suspended"])
+        )
+    payment = api.get("/v1/pension", expect=200).get_json()["payments"][0]
+    assert (payment["status"], payment["status_label"]) == ("suspended", "暂停发放")

@@ -71,9 +71,9 @@ def test_overdue_registration_suspends_pay_and_approval_resumes_with_back_pay(wo
         db.session.refresh(reg)
         review.approve(actor=world.staff_x, registration_id=reg.id, expected_version=reg.version_id)
     pay = profile.profile_of(veteran.id)
-    assert (pay.state, pay.state_since, pay.state_reason) == ("active", date(2026, 4, 1), None)
+    assert (pay.state, pay.state_since, pay.state_reason) == ("active", date(2026, 8, 1), None)
     resumed = _events(veteran)[-1]
-    assert resumed.action == "resume" and resumed.effective_on == date(2026, 4, 1)
+    assert resumed.action == "resume" and resumed.effective_on == date(2026, 8, 1)  # Apr–Jul: the back pay
     assert resumed.back_pay_fen == 2 * 300000 + 2 * 330000  # Apr, May at 3000; Jun, Jul at 3300 (Aug: its own run)
     assert resumed.paid_in_run_id is None  # the next payroll run pays it
 

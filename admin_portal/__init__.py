@@ -37,6 +37,7 @@ def register_blueprints(app):
     from admin_portal.notifications import bp as notifications_bp  # notifications slice (issue 13)
     from admin_portal.onboarding import bp as onboarding_bp  # issue 17, Art. 7: reception one-stop
     from admin_portal.orgs.views import bp as orgs_bp
+    from admin_portal.pension import bp as pension_bp  # issue 18: retirement pay
     from admin_portal.registration.views import bp as registration_bp
     from admin_portal.security import requires_no_login, requires_staff_login
     from admin_portal.staff.views import bp as staff_bp
@@ -63,6 +64,7 @@ def register_blueprints(app):
         (visits_bp, "/visits", requires_staff_login),  # care slice (issue 16, C2): visits and condolences
         (groups_bp, "/groups", requires_staff_login),  # care slice (issue 16, C4)
         (funding_bp, "/funding", requires_staff_login),  # care slice (issue 16, C4)
+        (pension_bp, "/pension", requires_staff_login),  # issue 18: retirement pay
         (onboarding_bp, "/onboarding", requires_staff_login),  # issue 17, Art. 7
         (archives_bp, "/archives", requires_staff_login),  # issue 17, Art. 8
         (honors_bp, "/honors", requires_staff_login),  # issue 17, Art. 11

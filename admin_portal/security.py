@@ -40,6 +40,7 @@ NAV = [
     ("groups.index", "自我服务小组", "groups.manage"),  # care slice (issue 16, C4)
     ("funding.index", "经费统计", "funding.view"),  # care slice (issue 16, C4)
     ("assistance.index", "帮扶援助", "care.view"),  # care slice (issue 16, C3): hardship assistance
+    ("pension.index", "退役金", "pension.view"),  # issue 18
     ("onboarding.index", "接收安置", "onboarding.view"),  # issue 17, Art. 7
     ("archives.index", "人事档案", "archives.view"),  # issue 17, Art. 8
     ("honors.index", "荣誉与仪式", "honors.view"),  # issue 17, Art. 11

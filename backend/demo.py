@@ -50,6 +50,7 @@ def _loaders():
     from backend.honors import demo as honors_demo  # issue 17
     from backend.notifications import demo as notifications_demo
     from backend.onboarding import demo as onboarding_demo  # issue 17
+    from backend.pension import demo as pension_demo  # issue 18
     from backend.registration import demo as registration_demo
     from backend.veterans import demo as veterans_demo
 
@@ -61,6 +62,7 @@ def _loaders():
         honors_demo.load,
         archives_demo.load,
         onboarding_demo.load,
+        pension_demo.load,
     ]
 
 

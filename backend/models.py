@@ -43,6 +43,20 @@ from backend.onboarding.models import (  # noqa: F401  (issue 17, Art. 7)
     OnboardingStep,
 )
 from backend.orgs.models import OrgUnit  # noqa: F401
+from backend.pension.models import (  # noqa: F401  (issue 18, Art. 10 and 22)
+    AdjustmentBatch,
+    AdjustmentLine,
+    BankLayout,
+    FundingTotal,
+    PayAccount,
+    PayAmount,
+    PayProfile,
+    PayrollLine,
+    PayrollReturn,
+    PayrollRun,
+    PayRule,
+    PayStateEvent,
+)
 from backend.registration.models import (  # noqa: F401
     Registration,
     RegistrationAttachment,

@@ -17,6 +17,7 @@ from config.care import CareContactSettings  # care slice (issue 16): regular co
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
 from config.notify import NotifySettings
 from config.onboarding import OnboardingSettings  # issue 17, Art. 7: onboarding due dates
+from config.pension import PensionSettings  # issue 18
 from config.pii import PiiSettings, has_versioned_keys, refuse_default_keys, validate_pii
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,15 @@ class QueueNames:
         return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
 
 
-class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, CareContactSettings, OnboardingSettings):
+class Base(
+    NotifySettings,
+    BookingSettings,
+    PiiSettings,
+    AssistanceSettings,
+    CareContactSettings,
+    OnboardingSettings,
+    PensionSettings,
+):
     APP_ENV = "base"
     TESTING = False
     DEBUG = False
@@ -164,6 +173,7 @@ class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, Car
         "backend.bookings.tasks",  # bookings slice (issue 14)
         "backend.keys.tasks",  # issue 15: key rotation (default queue)
         "backend.care.tasks",  # care slice (issue 16, C1): regular contact
+        "backend.pension.payroll_job",  # issue 18, part 3: payroll runs (imports queue)
     ]
 
     REDIS_URL = env("REDIS_URL")

@@ -29,6 +29,7 @@ def register_blueprints(api):
     from miniprogram_api.inbox.routes import bp as inbox_bp
     from miniprogram_api.me.routes import bp as me_bp
     from miniprogram_api.onboarding.routes import bp as onboarding_bp  # issue 17, Art. 7: the checklist
+    from miniprogram_api.pension.routes import bp as pension_bp  # issue 18: GET /pension
     from miniprogram_api.registration.routes import bp as registration_bp
     from miniprogram_api.security import requires_account, requires_no_auth, requires_veteran
     from miniprogram_api.subscriptions.routes import bp as subscriptions_bp
@@ -49,6 +50,7 @@ def register_blueprints(api):
         (bookings_bp, requires_veteran),
         (assistance_bp, requires_veteran),  # care slice (issue 16, C3): hardship assistance
         (groups_bp, requires_veteran),  # care slice (issue 16, C4)
+        (pension_bp, requires_veteran),  # issue 18
         (onboarding_bp, requires_veteran),  # issue 17, Art. 7
         (honors_bp, requires_veteran),  # issue 17, Art. 11
     )

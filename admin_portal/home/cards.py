@@ -24,6 +24,7 @@ PROVIDER_MODULES = (
     "admin_portal.onboarding.cards",  # issue 17: overdue onboarding steps
     "admin_portal.archives.cards",  # issue 17: overdue archive inspections, pending lookup requests
     "admin_portal.honors.cards",  # issue 17: invitations awaiting replies, chronicle candidates to review
+    "admin_portal.pension.cards",  # issue 18: batches and runs waiting for a checker, failed payments
 )
 
 _PROVIDERS = []

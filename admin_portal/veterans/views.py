@@ -12,6 +12,7 @@ from admin_portal.forms import ConfirmForm, apply_error, parse_id
 from admin_portal.honors.panel import veteran_parts as honors_parts  # issue 17: awards, invitations, chronicle
 from admin_portal.onboarding.panel import veteran_parts as onboarding_parts  # issue 17: onboarding date, summary
 from admin_portal.orgs.tree import unit_tree
+from admin_portal.pension.panel import veteran_parts as pension_parts  # issue 18: pay, state, account (masked)
 from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
 from backend.accounts import service as accounts_service
@@ -151,6 +152,7 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         **onboarding_parts(actor, veteran),  # issue 17: key "onboarding_panel"
         **archives_parts(actor, veteran),  # issue 17: key "archives_panel"
         **honors_parts(actor, veteran),  # issue 17: key "honors_panel"
+        **pension_parts(actor, veteran),  # issue 18: key "pension_panel"
     ), status
 
 

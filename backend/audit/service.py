@@ -165,6 +165,33 @@ ACTION_LABELS = {
     "onboarding.attachment_download": "下载接收安置证明材料",
     "onboarding.closed": "接收安置办结",
     "honors.welcome_recorded": "登记欢迎仪式",
+    # issue 18, part 1: retirement pay amounts, accounts, states and rules (backend/pension/)
+    "pension.amount_set": "设定退役金标准",
+    "pension.account_set": "设置退役金收款账户",
+    "pension.account_revealed": "查看完整收款账号",
+    "pension.category_set": "设置退役金类别",
+    "pension.started": "起发退役金",
+    "pension.suspended": "暂停发放退役金",
+    "pension.stopped": "停止发放退役金",
+    "pension.resumed": "恢复发放退役金（含补发）",
+    "pension.auto_suspended": "逾期未确认登记自动暂停发放",
+    "pension.auto_suspend_failed": "逾期未确认登记自动暂停发放失败",
+    "pension.rule_updated": "修改退役金停发规则",
+    # issue 18, part 2: adjustment batches (backend/pension/adjustments.py, adjust_preview.py)
+    "pension.batch_created": "新建退役金调整批次",
+    "pension.batch_compensation_created": "新建退役金冲正批次",
+    "pension.batch_previewed": "预览退役金调整批次",
+    "pension.batch_applied": "复核执行退役金调整批次",
+    "pension.batch_cancelled": "作废退役金调整批次",
+    # issue 18, part 3: payroll runs, bank files, return files (backend/pension/payroll.py, bank_files.py, returns.py)
+    "pension.run_started": "编制退役金发放名册",
+    "pension.run_cancelled": "作废退役金发放名册",
+    "pension.run_confirmed": "复核确认退役金发放名册",
+    "pension.run_exported": "下载退役金银行发放文件",
+    "pension.export_mismatch": "银行发放文件重新生成不一致（已拒绝）",
+    "pension.layout_saved": "保存银行文件格式",
+    "pension.return_imported": "导入银行回盘文件",
+    "pension.failure_fixed": "标记发放失败已处理（转入下月补发）",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -17,6 +17,8 @@ from backend.extensions import db
 # The modules that register kinds; loaded on first lookup (a capability adding a kind adds its module here).
 KIND_MODULES = ("backend.travel.exports", "backend.registration.exports", "backend.veterans.exports")
 KIND_MODULES += ("backend.funding.exports",)  # care slice (issue 16, C4)
+KIND_MODULES += ("backend.pension.funding",)  # issue 18, part 3: retirement pay funding totals
+KIND_MODULES += ("backend.pension.adjust_exports",)  # issue 18, part 2: adjustment batch lines
 BATCH = 2000
 
 

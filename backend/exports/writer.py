@@ -106,3 +106,22 @@ def _discard(book):
             sheet._writer.cleanup()  # APIFRAGILE: openpyxl's WorksheetWriter.cleanup(), the temp file's removal
         except Exception:  # noqa: BLE001, S110 - best effort on a path that is already failing
             pass
+
+
+# issue 18, part 3: CSV bank files are written (and bank return files read) here too, through the csv module.
+def csv_row(values, *, lineterminator="\r\n"):
+    """One CSV line (with its line end) of `values`, text escaped like a cell (escape_cell)."""
+    import csv
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=lineterminator).writerow(
+        [escape_cell(v) if isinstance(v, str) else v for v in values]
+    )
+    return buffer.getvalue()
+
+
+def csv_rows(text):
+    """The rows of a CSV text (a list of strings each), read lazily."""
+    import csv
+
+    return csv.reader(io.StringIO(text))

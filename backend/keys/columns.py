@@ -41,6 +41,9 @@ SEALED = (
     Sealed("assistance_case", "description_sealed", "assistance_case.description", label="帮扶申请说明"),
     Sealed("assistance_case", "notes_sealed", "assistance_case.notes", label="帮扶初审意见"),
     Sealed("assistance_case", "follow_up_sealed", "assistance_case.follow_up", label="帮扶回访记录"),
+    # pension (issue 18): the payee's bank account, and its copy in each payroll line
+    Sealed("pay_account", "account_enc", "pay_account.number", label="退役金收款账号"),
+    Sealed("payroll_line", "account_enc", "payroll_line.account", where="account_enc IS NOT NULL", label="名册账号"),
     Sealed(
         "veteran_import_job",
         "content",

@@ -191,7 +191,11 @@ def mark_overdue(*, now=None):
         return 0  # every window is still open (or not yet open): nothing to scan
     in_closed = _unit_filter(closed, windows)
     paths = dict(db.session.execute(select(OrgUnit.id, OrgUnit.path)).all())
-    return _mark_drafts(year, in_closed, paths) + _insert_missing(year, in_closed, paths)
+    marked = _mark_drafts(year, in_closed, paths) + _insert_missing(year, in_closed, paths)
+    from backend.pension.states import suspend_overdue_safely  # issue 18: registration_overdue suspends pay
+
+    suspend_overdue_safely(year, now=now)  # never fails the marks above (already committed)
+    return marked
 
 
 REMINDERS = {

@@ -16,6 +16,7 @@ from backend.extensions import db
 from backend.inbox.service import post_message
 from backend.names import clean_name
 from backend.orgs.scope import get_scoped, require_permission, subtree_unit_ids
+from backend.pension import states as pension_states  # issue 18
 from backend.registration.content import SECTIONS
 from backend.registration.models import Registration, Talk
 from backend.registration.service import RegistrationNotFound, timeline
@@ -56,6 +57,7 @@ def _approved_side_effects(reg, actor, channel="portal"):
     veteran = db.session.get(Veteran, reg.veteran_id)
     veteran.benefits_year = max(veteran.benefits_year or 0, reg.year)
     timeline(reg, actor=actor, action="approved", channel=channel)
+    pension_states.on_registration_approved(reg.veteran_id, reg.year, actor)  # issue 18: lift an overdue suspension
     post_message(
         veteran_id=reg.veteran_id,
         kind="registration.approved",

@@ -59,6 +59,13 @@ PERMISSIONS = {
     "honors.view": "查看表彰、仪式与地方志",
     "honors.manage": "组织仪式与邀请、登记表彰、推荐编入地方志",
     "honors.review": "审核编入地方志",
+    # issue 18: retirement pay
+    "pension.view": "查看退役金标准、发放状态与名册",
+    "pension.manage": "维护退役金标准、收款账户、停发与恢复",
+    "pension.reveal": "查看完整收款账号",
+    "pension.batch": "编制退役金调整批次与月度发放名册（经办）",
+    "pension.approve": "复核执行调整批次、确认发放名册（复核）",
+    "pension.rules": "配置停发、暂停发放规则与银行文件格式",
 }
 
 ROLE_PERMISSIONS = {
@@ -87,6 +94,7 @@ ROLE_PERMISSIONS = {
         "archives.request",
         "honors.view",
         "honors.manage",
+        "pension.view",
     },
     "center_reviewer": {
         "orgs.view",
@@ -122,6 +130,11 @@ ROLE_PERMISSIONS = {
         "honors.view",
         "honors.manage",
         "honors.review",
+        "pension.view",
+        "pension.manage",
+        "pension.reveal",
+        "pension.batch",
+        "pension.approve",
     },
     "supervisor": {
         "orgs.view",
@@ -135,6 +148,7 @@ ROLE_PERMISSIONS = {
         "onboarding.view",
         "archives.view",
         "honors.view",
+        "pension.view",
     },
     "sys_admin": {
         "orgs.view",
@@ -144,6 +158,7 @@ ROLE_PERMISSIONS = {
         "notifications.templates",
         "bookings.calendar",
         "pii.keys",
+        "pension.rules",
     },
     "security_admin": {"orgs.view", "staff.view", "staff.manage"},
     "auditor": {"orgs.view", "audit.view"},

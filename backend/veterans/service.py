@@ -260,6 +260,7 @@ def _carry_station_records(veteran):
     from backend.archives.models import Archive, ArchiveRequest
     from backend.honors.models import Award, ChronicleEntry
     from backend.onboarding.models import OnboardingCase, OnboardingStep
+    from backend.pension.models import PayProfile  # issue 18: pay is scoped by the station (payroll lines stay)
 
     cases = select(OnboardingCase.id).where(OnboardingCase.veteran_id == veteran.id)
     archives = select(Archive.id).where(Archive.veteran_id == veteran.id)
@@ -270,6 +271,7 @@ def _carry_station_records(veteran):
         (ArchiveRequest, ArchiveRequest.archive_id.in_(archives)),
         (Award, Award.veteran_id == veteran.id),
         (ChronicleEntry, ChronicleEntry.veteran_id == veteran.id),
+        (PayProfile, PayProfile.veteran_id == veteran.id),
     ):
         db.session.execute(
             update(model)

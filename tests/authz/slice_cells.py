@@ -10,6 +10,7 @@ from tests.authz.care_visits_cells import CARE_VISITS_CELLS  # care slice (issue
 from tests.authz.honors_cells import HONORS_CELLS  # issue 17, Art. 11
 from tests.authz.notify_cells import NOTIFY_CELLS  # notifications slice (issue 13)
 from tests.authz.onboarding_cells import ONBOARDING_CELLS  # issue 17, Art. 7
+from tests.authz.pension_cells import PENSION_CELLS  # issue 18
 from tests.authz.pii_cells import PII_CELLS  # personal data keys (issue 15)
 
 SLICE_CELLS = {
@@ -23,4 +24,5 @@ SLICE_CELLS = {
     **ONBOARDING_CELLS,  # issue 17
     **ARCHIVES_CELLS,  # issue 17
     **HONORS_CELLS,  # issue 17
+    **PENSION_CELLS,  # issue 18
 }

@@ -76,6 +76,20 @@ CONFIRMED = {
     "archives.add_items": "item rows cannot be deleted",
     "archives.upload": "a scan cannot be deleted or replaced",
     "archives.inspect": "an inspection cannot be edited; it moves the location's schedule on",
+    # issue 18, part 2: adjustment batches
+    "pension.adjustment_apply": "appends the new amounts of every veteran in the batch; undone by a compensating batch",
+    "pension.adjustment_cancel": "the batch can no longer be applied",
+    "pension.adjustment_compensate": "a compensating batch restoring the old amounts (a checker applies it)",
+    # issue 18, part 3: payroll runs
+    "pension.payroll_confirm": "the run is final; the funding totals are written",
+    "pension.payroll_cancel": "the run's number is never used again",
+    "pension.payroll_export": "full account numbers leave the system (audited); the first export fixes the file",
+    "pension.payroll_return": "marks payments paid or failed; results are not taken back",
+    "pension.payroll_failure_fixed": "the failed payment is paid again in the next run",
+    # issue 18, part 1: a veteran's pay
+    "pension.suspend": "pay stops from the date; the veteran sees the reason",
+    "pension.stop": "final: stopped pay cannot be resumed",
+    "pension.resume": "pay resumes with the previewed back pay, paid by the next payroll run",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -149,6 +163,20 @@ NO_CONFIRMATION = {
     "archives.file_request": "a request the center approves or rejects next (it can be cancelled)",
     "archives.location_new": "a form filled in on purpose; the location can be deactivated",
     "archives.location_edit": "a save; set the interval again",
+    # issue 18, part 2: adjustment batches
+    "pension.adjustment_new": "computes a preview only; nothing changes until another person applies it",
+    "pension.adjustment_preview": "recomputes the preview only; nothing changes until another person applies it",
+    "pension.adjustment_export": "queues a read-only export job",
+    "pension.payroll_index": "starts computing a run; nothing is paid until another person confirms it (cancellable)",
+    "pension.layout_edit": "a save; runs already exported keep their own copy of the layout",
+    "pension.funding_export": "queues an export of one's own (我的导出)",
+    # issue 18, part 1: a veteran's pay
+    "pension.reveal_account": "read-only; the button says the view is audited",
+    "pension.set_amount": "appends a dated amount; history keeps every row, a correction is another row",
+    "pension.set_account": "a save; set the account again",
+    "pension.set_category": "a save; set the category again",
+    "pension.start": "a form filled in on purpose; nothing is paid until a confirmed payroll run",
+    "pension.rule_edit": "a save; edit the rule again",
 }
 
 

@@ -1,0 +1,6 @@
+"""The education section of the veteran's page (issue 19): veteran_parts(actor, veteran) -> template context."""
+
+
+def veteran_parts(actor, veteran):
+    """Context for templates/education/_veteran_panel.html (key "education_panel"); {} hides the section."""
+    return {}

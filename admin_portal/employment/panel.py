@@ -1,0 +1,6 @@
+"""The employment section of the veteran's page (issue 19): veteran_parts(actor, veteran) -> template context."""
+
+
+def veteran_parts(actor, veteran):
+    """Context for templates/employment/_veteran_panel.html (key "employment_panel"); {} hides the section."""
+    return {}

@@ -1,0 +1,6 @@
+"""The party section of the veteran's page (issue 19): veteran_parts(actor, veteran) -> template context."""
+
+
+def veteran_parts(actor, veteran):
+    """Context for templates/party/_veteran_panel.html (key "party_panel"); {} hides the section."""
+    return {}

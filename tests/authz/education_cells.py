@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the education pages (issue 19)."""
+
+EDUCATION_CELLS = {}

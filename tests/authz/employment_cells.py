@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the employment pages (issue 19)."""
+
+EMPLOYMENT_CELLS = {}

@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the party pages (issue 19)."""
+
+PARTY_CELLS = {}

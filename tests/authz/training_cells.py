@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the training pages (issue 19)."""
+
+TRAINING_CELLS = {}

@@ -27,6 +27,8 @@ def register_blueprints(app):
     from admin_portal.auth.views import bp as auth_bp
     from admin_portal.bookings import bp as bookings_bp  # bookings slice (issue 14)
     from admin_portal.care import bp as care_bp  # care slice (issue 16, C1): regular contact
+    from admin_portal.education import bp as education_bp  # issue 19, Art. 5
+    from admin_portal.employment import bp as employment_bp  # issue 19, Art. 13 and 18
     from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
     from admin_portal.funding.views import bp as funding_bp  # care slice (issue 16, C4)
     from admin_portal.groups.views import bp as groups_bp  # care slice (issue 16, C4)
@@ -37,10 +39,12 @@ def register_blueprints(app):
     from admin_portal.notifications import bp as notifications_bp  # notifications slice (issue 13)
     from admin_portal.onboarding import bp as onboarding_bp  # issue 17, Art. 7: reception one-stop
     from admin_portal.orgs.views import bp as orgs_bp
+    from admin_portal.party import bp as party_bp  # issue 19, Art. 6
     from admin_portal.pension import bp as pension_bp  # issue 18: retirement pay
     from admin_portal.registration.views import bp as registration_bp
     from admin_portal.security import requires_no_login, requires_staff_login
     from admin_portal.staff.views import bp as staff_bp
+    from admin_portal.training import bp as training_bp  # issue 19, Art. 20 and 21
     from admin_portal.travel.views import bp as travel_bp
     from admin_portal.veterans.views import bp as veterans_bp
     from admin_portal.visits import bp as visits_bp  # care slice (issue 16, C2): visits and condolences
@@ -65,6 +69,10 @@ def register_blueprints(app):
         (groups_bp, "/groups", requires_staff_login),  # care slice (issue 16, C4)
         (funding_bp, "/funding", requires_staff_login),  # care slice (issue 16, C4)
         (pension_bp, "/pension", requires_staff_login),  # issue 18: retirement pay
+        (party_bp, "/party", requires_staff_login),  # issue 19
+        (education_bp, "/education", requires_staff_login),  # issue 19
+        (employment_bp, "/employment", requires_staff_login),  # issue 19
+        (training_bp, "/training", requires_staff_login),  # issue 19
         (onboarding_bp, "/onboarding", requires_staff_login),  # issue 17, Art. 7
         (archives_bp, "/archives", requires_staff_login),  # issue 17, Art. 8
         (honors_bp, "/honors", requires_staff_login),  # issue 17, Art. 11

@@ -41,6 +41,10 @@ NAV = [
     ("funding.index", "经费统计", "funding.view"),  # care slice (issue 16, C4)
     ("assistance.index", "帮扶援助", "care.view"),  # care slice (issue 16, C3): hardship assistance
     ("pension.index", "退役金", "pension.view"),  # issue 18
+    ("party.index", "党员管理", "party.view"),  # issue 19, Art. 6
+    ("education.index", "教育提醒", "education.view"),  # issue 19, Art. 5
+    ("employment.index", "就业创业", "employment.view"),  # issue 19, Art. 13 and 18
+    ("training.index", "人员培训", "training.view"),  # issue 19, Art. 20 and 21
     ("onboarding.index", "接收安置", "onboarding.view"),  # issue 17, Art. 7
     ("archives.index", "人事档案", "archives.view"),  # issue 17, Art. 8
     ("honors.index", "荣誉与仪式", "honors.view"),  # issue 17, Art. 11

@@ -47,11 +47,15 @@ def _loaders():
     """Each capability's demo loader, called with {unit name: unit} inside the demo transaction."""
     from backend.archives import demo as archives_demo  # issue 17
     from backend.bookings import demo as bookings_demo  # bookings slice (issue 14)
+    from backend.education import demo as education_demo  # issue 19
+    from backend.employment import demo as employment_demo  # issue 19
     from backend.honors import demo as honors_demo  # issue 17
     from backend.notifications import demo as notifications_demo
     from backend.onboarding import demo as onboarding_demo  # issue 17
+    from backend.party import demo as party_demo  # issue 19
     from backend.pension import demo as pension_demo  # issue 18
     from backend.registration import demo as registration_demo
+    from backend.training import demo as training_demo  # issue 19
     from backend.veterans import demo as veterans_demo
 
     return [
@@ -63,6 +67,10 @@ def _loaders():
         archives_demo.load,
         onboarding_demo.load,
         pension_demo.load,
+        party_demo.load,
+        education_demo.load,
+        employment_demo.load,
+        training_demo.load,
     ]
 
 

@@ -249,4 +249,26 @@ CODES = {
     "pension.return_invalid": 422,
     "pension.failure_not_found": 404,
     "pension.failure_not_fixable": 409,
+    # issue 19: party members (backend/party/)
+    "party.branch_not_found": 404,
+    "party.branch_exists": 409,
+    "party.not_member": 409,
+    "party.transfer_not_found": 404,
+    "party.transfer_closed": 409,
+    "party.evaluation_exists": 409,
+    "party.evaluation_not_found": 404,
+    "party.document_rejected": 422,
+    # issue 19: staff training (backend/training/)
+    "training.session_not_found": 404,
+    "training.attendance_not_found": 404,
+    "training.already_attending": 409,
+    # issue 19: education reminders (backend/education/) and their acknowledgement on the phone
+    "inbox.ack_not_required": 409,
+    "education.campaign_not_found": 404,
+    "education.already_sent": 409,
+    "education.not_sent": 409,
+    "education.session_not_found": 404,
+    # issue 19: employment and entrepreneurship (backend/employment/)
+    "employment.support_not_found": 404,
+    "employment.role_not_found": 404,
 }

@@ -20,6 +20,8 @@ from backend.bookings.models import (  # noqa: F401  (bookings slice, issue 14)
     Slot,
 )
 from backend.care.models import ContactDigest, ContactPlan, ContactPolicy, ContactRecord  # noqa: F401  (care C1, issue 16)
+from backend.education.models import EducationAttendance, EducationCampaign, EducationSession  # noqa: F401  (issue 19)
+from backend.employment.models import CivicActivity, CivicRole, EmploymentRecord, EmploymentSupport  # noqa: F401  (issue 19)
 from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issue 12)
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
 from backend.groups.models import SelfGroup, SelfGroupActivity, SelfGroupMember  # noqa: F401  (issue 16, C4)
@@ -43,6 +45,7 @@ from backend.onboarding.models import (  # noqa: F401  (issue 17, Art. 7)
     OnboardingStep,
 )
 from backend.orgs.models import OrgUnit  # noqa: F401
+from backend.party.models import PartyBranch, PartyEvaluation, PartyMembership, PartyTransfer  # noqa: F401  (issue 19)
 from backend.pension.models import (  # noqa: F401  (issue 18, Art. 10 and 22)
     AdjustmentBatch,
     AdjustmentLine,
@@ -67,6 +70,7 @@ from backend.registration.models import (  # noqa: F401
 )
 from backend.staff.models import Staff, StaffRecoveryCode, StaffRole  # noqa: F401
 from backend.subscriptions.models import SubscriptionAccept, SubscriptionCredit, WechatEvent  # noqa: F401
+from backend.training.models import TrainingAttendance, TrainingSession, UnitResponsible  # noqa: F401  (issue 19)
 from backend.travel.models import TravelConsent, Trip, TripEvent  # noqa: F401
 from backend.veterans.models import ImportJob, Veteran, VeteranHistory  # noqa: F401
 from backend.visits.models import Visit, VisitCampaign, VisitPhoto  # noqa: F401  (issue 16, C2)

@@ -25,6 +25,10 @@ PROVIDER_MODULES = (
     "admin_portal.archives.cards",  # issue 17: overdue archive inspections, pending lookup requests
     "admin_portal.honors.cards",  # issue 17: invitations awaiting replies, chronicle candidates to review
     "admin_portal.pension.cards",  # issue 18: batches and runs waiting for a checker, failed payments
+    "admin_portal.party.cards",  # issue 19: evaluations missing this year
+    "admin_portal.education.cards",  # issue 19: campaigns past due with acknowledgements missing
+    "admin_portal.employment.cards",  # issue 19: unemployed veterans without support
+    "admin_portal.training.cards",  # issue 19: units with nobody responsible
 )
 
 _PROVIDERS = []

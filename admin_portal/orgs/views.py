@@ -11,6 +11,7 @@ from backend.errors import RuleViolation, ValidationFailed
 from backend.orgs import service as orgs_service
 from backend.orgs.scope import in_scope
 from backend.orgs.tree import child_nodes
+from backend.training import service as training_service  # issue 19: responsible office / person per unit
 
 bp = Blueprint("orgs", __name__)
 bp.add_app_template_global(tree_links, "unit_tree_links")
@@ -26,11 +27,15 @@ def _render_unit(unit_id, child_form=None, rename_form=None, status=200):
     actor = current_user._get_current_object()
     unit = orgs_service.get_unit(actor=actor, unit_id=unit_id)
     can_manage = actor.can("orgs.manage")
+    children = orgs_service.list_children(actor=actor, unit_id=unit.id)
     return render_template(
         "orgs/detail.html",
         unit=unit,
         breadcrumbs=[u for u in orgs_service.list_ancestors(unit) if in_scope(actor, u)] + [unit],
-        children=orgs_service.list_children(actor=actor, unit_id=unit.id),
+        children=children,
+        # issue 19 (Art. 20, 21): the responsible office / person of the unit and its children, one query
+        responsible=_responsible(actor, [unit, *children]),
+        needs_responsible=training_service.needs_responsible,
         tree=unit_tree(actor, unit.id),
         can_manage=can_manage,
         can_add_child=can_manage and unit.child_level is not None,
@@ -38,6 +43,15 @@ def _render_unit(unit_id, child_form=None, rename_form=None, status=200):
         child_form=child_form or UnitForm(prefix="child"),
         rename_form=rename_form or UnitForm(prefix="rename", data={"name": unit.name, "code": unit.code}),
     ), status
+
+
+def _responsible(actor, units):
+    """{unit id: (office, person)} for the units shown, or None without training.view (issue 19)."""
+    if not actor.can("training.view"):
+        return None
+    rows = training_service.responsible_for(u.id for u in units)
+    names = training_service.staff_names(r.staff_id for r in rows.values())
+    return {uid: (r.office, names.get(r.staff_id) or r.person_name) for uid, r in rows.items()}
 
 
 @bp.route("/tree")

@@ -7,11 +7,14 @@ from flask_login import current_user
 
 from admin_portal.archives.panel import veteran_parts as archives_parts  # issue 17: the archive's state
 from admin_portal.care.views import veteran_parts as care_parts  # care slice (issue 16, C1): contact section
+from admin_portal.education.panel import veteran_parts as education_parts  # issue 19: acknowledgements, sessions
+from admin_portal.employment.panel import veteran_parts as employment_parts  # issue 19: employment, support, roles
 from admin_portal.exports.launch import start_export
 from admin_portal.forms import ConfirmForm, apply_error, parse_id
 from admin_portal.honors.panel import veteran_parts as honors_parts  # issue 17: awards, invitations, chronicle
 from admin_portal.onboarding.panel import veteran_parts as onboarding_parts  # issue 17: onboarding date, summary
 from admin_portal.orgs.tree import unit_tree
+from admin_portal.party.panel import veteran_parts as party_parts  # issue 19: membership, evaluations
 from admin_portal.pension.panel import veteran_parts as pension_parts  # issue 18: pay, state, account (masked)
 from admin_portal.security import permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
@@ -153,6 +156,9 @@ def detail(veteran_id, revealed=None, move_form=None, status=200):
         **archives_parts(actor, veteran),  # issue 17: key "archives_panel"
         **honors_parts(actor, veteran),  # issue 17: key "honors_panel"
         **pension_parts(actor, veteran),  # issue 18: key "pension_panel"
+        **party_parts(actor, veteran),  # issue 19: key "party_panel"
+        **employment_parts(actor, veteran),  # issue 19: key "employment_panel"
+        **education_parts(actor, veteran),  # issue 19: key "education_panel"
     ), status
 
 

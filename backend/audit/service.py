@@ -192,6 +192,36 @@ ACTION_LABELS = {
     "pension.layout_saved": "保存银行文件格式",
     "pension.return_imported": "导入银行回盘文件",
     "pension.failure_fixed": "标记发放失败已处理（转入下月补发）",
+    # issue 19: party members (backend/party/)
+    "party.branch_created": "登记党组织",
+    "party.branch_deactivated": "停用党组织",
+    "party.membership_set": "登记党员信息",
+    "party.membership_removed": "登记为非党员",
+    "party.transfer_recorded": "登记组织关系转接",
+    "party.transfer_completed": "办结组织关系转接",
+    "party.transfer_cancelled": "取消组织关系转接",
+    "party.evaluation_recorded": "登记党员年度评定意见",
+    "party.evaluation_download": "下载党员评定文件",
+    # issue 19: staff training (backend/training/)
+    "training.responsible_set": "明确负责科室与专人",
+    "training.responsible_cleared": "清除负责科室与专人",
+    "training.session_created": "登记工作人员培训",
+    "training.attendee_added": "添加参训人员",
+    "training.attendee_removed": "移除参训人员",
+    # issue 19: education reminders (backend/education/)
+    "education.campaign_created": "创建教育提醒",
+    "education.campaign_updated": "修改教育提醒",
+    "education.campaign_sent": "发送教育提醒",
+    "education.campaign_chased": "未确认知悉人员转入电话联系",
+    "education.session_created": "登记集中学习",
+    "education.attendance_recorded": "登记集中学习参加情况",
+    # issue 19: employment and entrepreneurship (backend/employment/)
+    "employment.status_set": "登记就业状况",
+    "employment.status_from_registration": "按年度确认更新就业状况",
+    "employment.support_recorded": "登记就业创业扶持",
+    "employment.support_outcome": "更新扶持结果",
+    "employment.role_recorded": "登记社会角色",
+    "employment.activity_recorded": "登记社会角色活动",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -1,6 +1,6 @@
 """Inbox messages."""
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import BigId, UTCDateTime, utcnow
@@ -25,3 +25,6 @@ class InboxMessage(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[object | None] = mapped_column(UTCDateTime)
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id", ondelete="SET NULL"))
+    # issue 19: education reminders ask for 「我已阅读并知悉」 (POST /inbox/{id}/acknowledge)
+    requires_ack: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    acknowledged_at: Mapped[object | None] = mapped_column(UTCDateTime)

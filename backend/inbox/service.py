@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from backend import denials
 from backend.db import transaction, utcnow
-from backend.errors import NotFound
+from backend.errors import NotFound, RuleViolation
 from backend.extensions import db
 from backend.inbox.models import InboxMessage
 from backend.notifications.events import notify
@@ -21,6 +21,11 @@ DEFAULT_KIND_LABEL = "系统通知"
 class MessageNotFound(NotFound):
     code = "inbox.not_found"
     message = "未找到该消息"
+
+
+class AckNotRequired(RuleViolation):
+    code = "inbox.ack_not_required"
+    message = "该消息无需确认知悉"
 
 
 def post_message(*, veteran_id, kind, title, body, link=None, values=None, sender_unit_id=None):
@@ -64,6 +69,8 @@ class InboxEntry:
     sender_unit: str | None
     created_at: object
     read_at: object
+    requires_ack: bool = False  # issue 19: education reminders ask for 「我已阅读并知悉」
+    acknowledged_at: object = None
 
 
 def _entries(query):
@@ -83,6 +90,8 @@ def _entries(query):
             unit,
             m.created_at,
             m.read_at,
+            bool(m.requires_ack),
+            m.acknowledged_at,
         )
         for m, unit in rows
     ]
@@ -121,6 +130,53 @@ def mark_read(*, veteran_id, message_id):
                 .where(InboxMessage.id == message.id, InboxMessage.read_at.is_(None))
                 .values(read_at=utcnow())
             )
+            db.session.refresh(message)
+    return _entries(select(InboxMessage, OrgUnit.name).where(InboxMessage.id == message.id))[0]
+
+
+def _own_message(veteran_id, message_id):
+    message = db.session.scalars(
+        select(InboxMessage).where(InboxMessage.id == message_id, InboxMessage.veteran_id == veteran_id)
+    ).first()
+    if message is None:
+        if denials.exists(InboxMessage, message_id):  # another veteran's message: audited, answered as not found
+            raise denials.mark(MessageNotFound(), object_type="inbox_message", object_id=message_id)
+        raise MessageNotFound()
+    return message
+
+
+def acknowledge(*, veteran_id, message_id):
+    """「我已阅读并知悉」 on one of the veteran's own messages that asks for it (issue 19, education reminders): sets
+    acknowledged_at (and read_at when unread) once; a repeat answers with the same acknowledged_at. The station's
+    open chase task for the message is closed. Returns its InboxEntry.
+
+    :raises MessageNotFound: not theirs or missing. :raises AckNotRequired: the message asks for no acknowledgement.
+    """
+    from backend.notifications.models import CallTask
+
+    with transaction():
+        message = _own_message(veteran_id, message_id)
+        if not message.requires_ack:
+            raise AckNotRequired()
+        if message.acknowledged_at is None:
+            now = utcnow()
+            db.session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.id == message.id, InboxMessage.acknowledged_at.is_(None))
+                .values(acknowledged_at=now, read_at=func.coalesce(InboxMessage.read_at, now))
+                .execution_options(synchronize_session=False)
+            )
+            if message.notification_id is not None:
+                db.session.execute(
+                    update(CallTask)
+                    .where(
+                        CallTask.notification_id == message.notification_id,
+                        CallTask.veteran_id == veteran_id,
+                        CallTask.status == "open",
+                    )
+                    .values(status="done", outcome="read", handled_at=now)
+                    .execution_options(synchronize_session=False)
+                )
             db.session.refresh(message)
     return _entries(select(InboxMessage, OrgUnit.name).where(InboxMessage.id == message.id))[0]
 

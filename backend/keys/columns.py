@@ -45,6 +45,9 @@ SEALED = (
     Sealed("pay_account", "account_enc", "pay_account.number", label="退役金收款账号"),
     Sealed("payroll_line", "account_enc", "payroll_line.account", where="account_enc IS NOT NULL", label="名册账号"),
     Sealed(
+        "employment_record", "liaison_phone_enc", "employment.liaison_phone", label="用人单位联络人电话"
+    ),  # issue 19
+    Sealed(
         "veteran_import_job",
         "content",
         "veteran_import_job.rejected_rows",

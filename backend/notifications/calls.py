@@ -28,7 +28,9 @@ from backend.veterans.models import Veteran
 from backend.veterans.queries import path_range
 
 WINDOW_DAYS = 30
-REASON_LABELS = {"unbound": "未绑定微信", "unread": "消息多日未读"}
+# issue 19: "unacked" tasks come from an education campaign's chase (backend/education/followup.py); they close when
+# the reminder is acknowledged, not merely read
+REASON_LABELS = {"unbound": "未绑定微信", "unread": "消息多日未读", "unacked": "教育提醒未确认知悉"}
 OUTCOME_LABELS = {"reached": "已联系上", "no_answer": "无人接听", "wrong_number": "号码有误", "declined": "不愿沟通"}
 CLOSED_LABELS = {**OUTCOME_LABELS, "read": "已阅读消息"}
 NOTE_MAX = 300
@@ -128,7 +130,10 @@ def build(now=None):
         read = exists().where(
             InboxMessage.notification_id == CallTask.notification_id,
             InboxMessage.veteran_id == CallTask.veteran_id,
-            InboxMessage.read_at.is_not(None),
+            or_(
+                InboxMessage.acknowledged_at.is_not(None),
+                and_(CallTask.reason != "unacked", InboxMessage.read_at.is_not(None)),
+            ),
         )
         closed = db.session.execute(
             update(CallTask)

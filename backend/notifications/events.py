@@ -12,7 +12,7 @@ from backend.db import transaction, utcnow
 from backend.extensions import db
 from backend.inbox.models import InboxMessage
 from backend.notifications import dispatch
-from backend.notifications.kinds import FOLLOW_UP_KINDS, template_key
+from backend.notifications.kinds import FOLLOW_UP_KINDS, requires_ack, template_key
 from backend.notifications.models import Delivery, MessageTemplate, MessageTemplateVersion, Notification
 
 
@@ -82,7 +82,7 @@ def write_rows(notification, veteran_ids, *, now=None):
     inbox = InboxMessage.__table__
     db.session.execute(
         insert(inbox).from_select(
-            ["veteran_id", "kind", "title", "body", "link", "created_at", "notification_id"],
+            ["veteran_id", "kind", "title", "body", "link", "created_at", "notification_id", "requires_ack"],
             select(
                 rows.c.veteran_id,
                 literal(notification.kind),
@@ -91,6 +91,7 @@ def write_rows(notification, veteran_ids, *, now=None):
                 literal(notification.link, inbox.c.link.type),
                 literal(now, inbox.c.created_at.type),
                 literal(notification.id),
+                literal(requires_ack(notification.kind), inbox.c.requires_ack.type),
             ),
         )
     )

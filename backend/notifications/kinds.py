@@ -39,7 +39,11 @@ KIND_LABELS = {
     "booking.reminder": "预约服务提醒",
     "booking.cancelled": "预约取消通知",
     "invitation": "庆典仪式邀请",  # issue 17, Art. 11
+    "education": "教育提醒",  # issue 19 (Art. 5): inbox only (no WeChat template), acknowledged on the phone
 }
+
+# issue 19: kinds whose inbox entries ask for 「我已阅读并知悉」 (POST /inbox/{id}/acknowledge)
+ACK_KINDS = frozenset({"education"})
 
 # Kinds whose silent failure matters: an unread inbox entry after N days (or no WeChat binding) puts the veteran on
 # the station's call list. Reminders sent to everyone are left out, or the list would drown.
@@ -72,3 +76,8 @@ NOTIFICATION_STATUS_LABELS = {
 
 def template_key(kind):
     return KIND_TEMPLATE.get(kind)
+
+
+def requires_ack(kind):
+    """Whether inbox entries of `kind` ask the veteran to acknowledge them (education reminders)."""
+    return kind in ACK_KINDS

@@ -13,6 +13,7 @@ from backend.db import transaction, utcnow
 from backend.extensions import db
 from backend.inbox.models import InboxMessage
 from backend.notifications import render
+from backend.notifications.kinds import requires_ack
 from backend.notifications.models import Delivery, NotificationPick
 from backend.orgs.models import OrgUnit
 from backend.veterans.models import Veteran
@@ -105,6 +106,7 @@ def write_inbox(notification, after_id, last_id):
     if not rows:
         return 0
     base, now = shared_values(notification), utcnow()
+    ack = requires_ack(notification.kind)  # issue 19: education reminders ask for 「我已阅读并知悉」
     entries = []
     for veteran_id, name, station in rows:
         values = {**base, "姓名": name, "服务站": station}
@@ -117,6 +119,7 @@ def write_inbox(notification, after_id, last_id):
                 link=notification.link,
                 created_at=now,
                 notification_id=notification.id,
+                requires_ack=ack,
             )
         )
     db.session.execute(insert(InboxMessage), entries)

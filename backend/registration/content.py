@@ -158,12 +158,18 @@ def missing_sections(content):
 
 
 def prefill(last_year_content, veteran, trips=None):
-    """Start from last year's approved answers (not the declaration), the record's contact details, and the trips
-    abroad reported since the start of last year."""
+    """Start from last year's approved answers (not the declaration), the record's contact details, the trips
+    abroad reported since the start of last year, and the current employment record (backend/employment)."""
     content = {k: v for k, v in (last_year_content or {}).items() if k in SECTIONS and k != "declaration"}
     content["contact"] = {"phone": veteran.phone or "", "address": veteran.address or ""}
     if trips is not None:
         content["trips_abroad"] = {"had_trips": bool(trips), "trips": trips}
+    # issue 19: the employment section starts from the current employment record, else last year's answer
+    from backend.employment.registration import prefill_section
+
+    employment = prefill_section(veteran.id)
+    if employment is not None:
+        content["employment"] = employment
     return content
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from backend import denials
 from backend.db import transaction, utcnow
+from backend.employment.registration import on_approved as employment_on_approved
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.inbox.service import post_message
@@ -56,6 +57,7 @@ def _locked_submitted(actor, registration_id, expected_version):
 def _approved_side_effects(reg, actor, channel="portal"):
     veteran = db.session.get(Veteran, reg.veteran_id)
     veteran.benefits_year = max(veteran.benefits_year or 0, reg.year)
+    employment_on_approved(reg, veteran, actor)  # issue 19: the approved employment answer updates the record
     timeline(reg, actor=actor, action="approved", channel=channel)
     pension_states.on_registration_approved(reg.veteran_id, reg.year, actor)  # issue 18: lift an overdue suspension
     post_message(

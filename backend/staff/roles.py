@@ -66,6 +66,16 @@ PERMISSIONS = {
     "pension.batch": "编制退役金调整批次与月度发放名册（经办）",
     "pension.approve": "复核执行调整批次、确认发放名册（复核）",
     "pension.rules": "配置停发、暂停发放规则与银行文件格式",
+    # issue 19: party members, education reminders, employment, staff training
+    "party.view": "查看党员信息与评定意见",
+    "party.manage": "登记党员信息、组织关系转接与年度评定意见",
+    "education.view": "查看教育提醒与知悉情况",
+    "education.send": "发起政治教育、保密提醒",
+    "education.attendance": "组织集中学习、登记参加情况",
+    "employment.view": "查看就业创业与社会角色信息",
+    "employment.manage": "登记就业状况、就业创业扶持与社会角色",
+    "training.view": "查看工作人员培训与专人负责情况",
+    "training.manage": "登记培训、明确负责科室与专人",
 }
 
 ROLE_PERMISSIONS = {
@@ -95,6 +105,13 @@ ROLE_PERMISSIONS = {
         "honors.view",
         "honors.manage",
         "pension.view",
+        "party.view",
+        "party.manage",
+        "education.view",
+        "education.attendance",
+        "employment.view",
+        "employment.manage",
+        "training.view",
     },
     "center_reviewer": {
         "orgs.view",
@@ -135,6 +152,15 @@ ROLE_PERMISSIONS = {
         "pension.reveal",
         "pension.batch",
         "pension.approve",
+        "party.view",
+        "party.manage",
+        "education.view",
+        "education.send",
+        "education.attendance",
+        "employment.view",
+        "employment.manage",
+        "training.view",
+        "training.manage",
     },
     "supervisor": {
         "orgs.view",
@@ -149,6 +175,10 @@ ROLE_PERMISSIONS = {
         "archives.view",
         "honors.view",
         "pension.view",
+        "party.view",
+        "education.view",
+        "employment.view",
+        "training.view",
     },
     "sys_admin": {
         "orgs.view",

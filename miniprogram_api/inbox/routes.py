@@ -1,4 +1,4 @@
-"""GET /inbox, GET /inbox/{id}, GET /inbox/unread-count, POST /inbox/{id}/read."""
+"""GET /inbox, GET /inbox/{id}, GET /inbox/unread-count, POST /inbox/{id}/read, POST /inbox/{id}/acknowledge."""
 
 import marshmallow as ma
 from flask_smorest import Blueprint
@@ -22,6 +22,12 @@ class MessageSchema(ma.Schema):
     link = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime(required=True)
     read_at = ma.fields.AwareDateTime(allow_none=True)
+    requires_ack = ma.fields.Boolean(
+        required=True, metadata={"description": "是否需要确认「我已阅读并知悉」（政治教育、保密提醒）"}
+    )
+    acknowledged_at = ma.fields.AwareDateTime(
+        required=True, allow_none=True, metadata={"description": "确认知悉的时间；未确认或无需确认为 null"}
+    )
 
 
 class PageArgsSchema(ma.Schema):
@@ -70,3 +76,14 @@ def get_message(message_id):
 def mark_read(message_id):
     """标记为已读（重复调用无副作用）。"""
     return inbox_service.mark_read(veteran_id=current_veteran_id(), message_id=message_id)
+
+
+@bp.route("/inbox/<id:message_id>/acknowledge", methods=["POST"])
+@bp.response(200, MessageSchema)
+@errors(bp, *VETERAN_ERRORS, "inbox.not_found", "inbox.ack_not_required")
+def acknowledge(message_id):
+    """确认「我已阅读并知悉」（仅限 requires_ack 为 true 的消息，如政治教育、保密提醒）。
+
+    同时标记为已读；重复调用返回首次确认的时间，无副作用。无需确认的消息返回 409 inbox.ack_not_required。
+    """
+    return inbox_service.acknowledge(veteran_id=current_veteran_id(), message_id=message_id)

@@ -90,6 +90,17 @@ CONFIRMED = {
     "pension.suspend": "pay stops from the date; the veteran sees the reason",
     "pension.stop": "final: stopped pay cannot be resumed",
     "pension.resume": "pay resumes with the previewed back pay, paid by the next payroll run",
+    # issue 19: party members and staff training
+    "party.deactivate_branch": "the branch can no longer be chosen",
+    "party.remove_membership": "the membership row is deleted (history stays)",
+    "party.complete_transfer": "final; inbound: the member moves to the branch, the onboarding step is done",
+    "party.cancel_transfer": "final; a cancelled transfer cannot be reopened",
+    "party.record_evaluation": "one per member and year; it cannot be edited afterwards",
+    "training.clear_responsible": "the unit is flagged as having nobody responsible",
+    "training.remove_attendee": "the staff member's hours for the session are dropped",
+    # issue 19: education reminders
+    "education.send": "the reminder goes to every recipient's inbox; it cannot be recalled",
+    "education.chase": "the unacknowledged land on their stations' call lists",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -177,6 +188,22 @@ NO_CONFIRMATION = {
     "pension.set_category": "a save; set the category again",
     "pension.start": "a form filled in on purpose; nothing is paid until a confirmed payroll run",
     "pension.rule_edit": "a save; edit the rule again",
+    # issue 19: party members and staff training
+    "party.create_branch": "a form filled in on purpose; the branch can be deactivated",
+    "party.set_membership": "a save; set the membership again",
+    "party.record_transfer": "a form filled in on purpose; the transfer can be cancelled",
+    "training.edit_responsible": "a save; set or clear it again",
+    "training.new_session": "a form filled in on purpose; attendees are added next",
+    "training.add_attendee": "a save; the attendee can be removed",
+    # issue 19: education reminders and employment
+    "education.create": "a draft; sending is confirmed on its page",
+    "education.create_session": "a form filled in on purpose; attendance is recorded next",
+    "education.record_attendance": "a save; record the veteran again to correct it",
+    "employment.set_status": "a save; the history keeps the previous status, set it again to correct",
+    "employment.record_support": "a form filled in on purpose; its outcome is updated later",
+    "employment.set_outcome": "a save; set the outcome again",
+    "employment.record_role": "a form filled in on purpose",
+    "employment.record_activity": "a form filled in on purpose",
 }
 
 

@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the assessment pages and phone routes (issue 20)."""
+
+ASSESSMENT_CELLS = {}

@@ -1,0 +1,3 @@
+"""Authorization matrix cells of the feedback pages and phone routes (issue 20)."""
+
+FEEDBACK_CELLS = {}

@@ -206,4 +206,16 @@ CODES = {
     "assistance.attachment_rejected": 422,
     "assistance.too_many_attachments": 409,
     "assistance.attachment_not_found": 404,
+    # issue 20: feedback and ratings (backend/feedback/)
+    "feedback.event_not_found": 404,
+    "feedback.already_rated": 409,
+    "feedback.target_invalid": 422,
+    "feedback.complaint_not_found": 404,
+    "feedback.case_not_found": 404,
+    "feedback.invalid_state": 409,
+    "feedback.subject_cannot_handle": 409,
+    "feedback.assignee_invalid": 422,
+    "feedback.attachment_rejected": 422,
+    "feedback.too_many_attachments": 409,
+    "feedback.attachment_not_found": 404,
 }

@@ -150,6 +150,8 @@ class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, Car
         "bookings-close-ended": {"task": "bookings.close_ended", "schedule": 3600.0},
         # care slice (issue 16, C1): each station's weekly contact reminder (once per station and CST week)
         "care-weekly-digest": {"task": "care.weekly_digest", "schedule": 21600.0},
+        "feedback.hourly": {"task": "feedback.hourly", "schedule": 3600.0},  # issue 20: escalation, rating prompts
+        "assessment-aggregate": {"task": "assessment.aggregate", "schedule": 3600.0},  # issue 20: once a CST day
     }
     CELERY_TASK_MODULES = [
         "backend.veterans.tasks",
@@ -164,6 +166,8 @@ class Base(NotifySettings, BookingSettings, PiiSettings, AssistanceSettings, Car
         "backend.bookings.tasks",  # bookings slice (issue 14)
         "backend.keys.tasks",  # issue 15: key rotation (default queue)
         "backend.care.tasks",  # care slice (issue 16, C1): regular contact
+        "backend.assessment.tasks",  # issue 20: the assessment figures
+        "backend.feedback.tasks",  # issue 20: escalation, rating prompts
     ]
 
     REDIS_URL = env("REDIS_URL")

@@ -17,6 +17,7 @@ from backend.extensions import db
 # The modules that register kinds; loaded on first lookup (a capability adding a kind adds its module here).
 KIND_MODULES = ("backend.travel.exports", "backend.registration.exports", "backend.veterans.exports")
 KIND_MODULES += ("backend.funding.exports",)  # care slice (issue 16, C4)
+KIND_MODULES += ("backend.assessment.exports",)  # issue 20: the assessment table
 BATCH = 2000
 
 

@@ -37,6 +37,8 @@ KIND_LABELS = {
     "travel.overdue": "出境逾期未归提醒",
     "booking.reminder": "预约服务提醒",
     "booking.cancelled": "预约取消通知",
+    "feedback.prompt": "服务评价提醒",  # issue 20: inbox only (no WeChat template)
+    "feedback.case": "投诉与评价办理进展",  # issue 20: inbox only
 }
 
 # Kinds whose silent failure matters: an unread inbox entry after N days (or no WeChat binding) puts the veteran on

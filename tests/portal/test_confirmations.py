@@ -58,6 +58,10 @@ CONFIRMED = {
     "assistance.approve": "the money is granted (or the first of two approvals); the veteran is notified",
     "assistance.pay": "the payment is recorded for the funding figures; the veteran is notified",
     "assistance.close": "final; the case can no longer change",
+    "assessment.recompute": "rewrites every unit's figures of the year in the background (issue 20)",
+    # issue 20: feedback cases
+    "feedback.resolve": "the veteran is told the matter is handled; the revisit follows",
+    "feedback.revisit": "satisfied or unreachable closes the case; unsatisfied sends it up a level",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -116,6 +120,12 @@ NO_CONFIRMATION = {
     # care slice (issue 16, C3): hardship assistance
     "assistance.new": "a search, or a request the station reviews next (it can be rejected)",
     "assistance.start_review": "takes the case up for review; the next steps decide",
+    # issue 20: assessment
+    "assessment.settings": "a save of weights and targets; they can be changed again at any time",
+    "assessment.export": "queues an export of one's own (我的导出)",
+    # issue 20: feedback cases
+    "feedback.assign": "a save; assign the case again",
+    "feedback.contact": "appends a note of the contact with the veteran",
 }
 
 

@@ -22,6 +22,7 @@ def format_cst(value, fmt="%Y-%m-%d %H:%M:%S"):
 def register_blueprints(app):
     """Every blueprint, listed explicitly, each with its auth choice."""
     from admin_portal.archives import bp as archives_bp  # issue 17, Art. 8: personnel archives
+    from admin_portal.assessment import bp as assessment_bp  # issue 20, Art. 15 and 23
     from admin_portal.assistance import bp as assistance_bp  # care slice (issue 16, C3)
     from admin_portal.audit.views import bp as audit_bp
     from admin_portal.auth.views import bp as auth_bp
@@ -30,6 +31,7 @@ def register_blueprints(app):
     from admin_portal.education import bp as education_bp  # issue 19, Art. 5
     from admin_portal.employment import bp as employment_bp  # issue 19, Art. 13 and 18
     from admin_portal.exports.views import bp as exports_bp  # exports slice (issue 12)
+    from admin_portal.feedback import bp as feedback_bp  # issue 20, Art. 24
     from admin_portal.funding.views import bp as funding_bp  # care slice (issue 16, C4)
     from admin_portal.groups.views import bp as groups_bp  # care slice (issue 16, C4)
     from admin_portal.home.charts import bp as charts_bp  # workbench slice (issue 11)
@@ -73,6 +75,8 @@ def register_blueprints(app):
         (education_bp, "/education", requires_staff_login),  # issue 19
         (employment_bp, "/employment", requires_staff_login),  # issue 19
         (training_bp, "/training", requires_staff_login),  # issue 19
+        (feedback_bp, "/feedback", requires_staff_login),  # issue 20
+        (assessment_bp, "/assessment", requires_staff_login),  # issue 20
         (onboarding_bp, "/onboarding", requires_staff_login),  # issue 17, Art. 7
         (archives_bp, "/archives", requires_staff_login),  # issue 17, Art. 8
         (honors_bp, "/honors", requires_staff_login),  # issue 17, Art. 11

@@ -45,6 +45,8 @@ NAV = [
     ("education.index", "教育提醒", "education.view"),  # issue 19, Art. 5
     ("employment.index", "就业创业", "employment.view"),  # issue 19, Art. 13 and 18
     ("training.index", "人员培训", "training.view"),  # issue 19, Art. 20 and 21
+    ("feedback.index", "评价与投诉", "feedback.view"),  # issue 20, Art. 24
+    ("assessment.index", "考核评价", "assessment.view"),  # issue 20, Art. 15 and 23
     ("onboarding.index", "接收安置", "onboarding.view"),  # issue 17, Art. 7
     ("archives.index", "人事档案", "archives.view"),  # issue 17, Art. 8
     ("honors.index", "荣誉与仪式", "honors.view"),  # issue 17, Art. 11

@@ -32,6 +32,12 @@ def init_app(app):
         from backend.figures.rollup import rollup  # aggregates slice (issue 12)
 
         click.echo(f"figures rolled up: {rollup()} rows")
+        from backend.feedback import handling, prompts  # issue 20
+
+        click.echo(f"feedback cases escalated: {handling.escalate_overdue()}, prompts: {prompts.prompt_pending()}")
+        from backend.assessment.aggregate import nightly  # issue 20: the assessment figures
+
+        click.echo(f"assessment figures written: {nightly()} rows")
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")

@@ -46,9 +46,11 @@ ACCOUNTS = [
 def _loaders():
     """Each capability's demo loader, called with {unit name: unit} inside the demo transaction."""
     from backend.archives import demo as archives_demo  # issue 17
+    from backend.assessment import demo as assessment_demo  # issue 20
     from backend.bookings import demo as bookings_demo  # bookings slice (issue 14)
     from backend.education import demo as education_demo  # issue 19
     from backend.employment import demo as employment_demo  # issue 19
+    from backend.feedback import demo as feedback_demo  # issue 20
     from backend.honors import demo as honors_demo  # issue 17
     from backend.notifications import demo as notifications_demo
     from backend.onboarding import demo as onboarding_demo  # issue 17
@@ -71,6 +73,8 @@ def _loaders():
         education_demo.load,
         employment_demo.load,
         training_demo.load,
+        feedback_demo.load,
+        assessment_demo.load,
     ]
 
 

@@ -271,4 +271,16 @@ CODES = {
     # issue 19: employment and entrepreneurship (backend/employment/)
     "employment.support_not_found": 404,
     "employment.role_not_found": 404,
+    # issue 20: feedback and ratings (backend/feedback/)
+    "feedback.event_not_found": 404,
+    "feedback.already_rated": 409,
+    "feedback.target_invalid": 422,
+    "feedback.complaint_not_found": 404,
+    "feedback.case_not_found": 404,
+    "feedback.invalid_state": 409,
+    "feedback.subject_cannot_handle": 409,
+    "feedback.assignee_invalid": 422,
+    "feedback.attachment_rejected": 422,
+    "feedback.too_many_attachments": 409,
+    "feedback.attachment_not_found": 404,
 }

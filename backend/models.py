@@ -10,6 +10,7 @@ from backend.archives.models import (  # noqa: F401  (issue 17, Art. 8)
     ArchiveLocation,
     ArchiveRequest,
 )
+from backend.assessment.models import IndicatorSetting, UnitFigure  # noqa: F401  (issue 20)
 from backend.assistance.models import AssistanceAttachment, AssistanceCase, AssistanceEvent  # noqa: F401  (issue 16)
 from backend.audit.models import AuditLog  # noqa: F401
 from backend.bookings.models import (  # noqa: F401  (bookings slice, issue 14)
@@ -23,6 +24,13 @@ from backend.care.models import ContactDigest, ContactPlan, ContactPolicy, Conta
 from backend.education.models import EducationAttendance, EducationCampaign, EducationSession  # noqa: F401  (issue 19)
 from backend.employment.models import CivicActivity, CivicRole, EmploymentRecord, EmploymentSupport  # noqa: F401  (issue 19)
 from backend.exports.models import ExportJob  # noqa: F401  (exports slice, issue 12)
+from backend.feedback.models import (  # noqa: F401  (issue 20)
+    Complaint,
+    ComplaintAttachment,
+    FeedbackCase,
+    FeedbackCaseEvent,
+    Rating,
+)
 from backend.figures.models import UnitStat  # noqa: F401  (aggregates slice, issue 12)
 from backend.groups.models import SelfGroup, SelfGroupActivity, SelfGroupMember  # noqa: F401  (issue 16, C4)
 from backend.honors.models import Award, Ceremony, ChronicleEntry, Invitation  # noqa: F401  (issue 17, Art. 11)

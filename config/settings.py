@@ -15,6 +15,7 @@ from config.assistance import AssistanceSettings  # care slice (issue 16): hards
 from config.bookings import BookingSettings
 from config.care import CareContactSettings  # care slice (issue 16): regular contact
 from config.env import env, env_bool, env_int  # noqa: F401  (other modules import them from here)
+from config.jobs import JobSettings, QueueNames  # noqa: F401  (QueueNames: imported from here by the app)
 from config.notify import NotifySettings
 from config.onboarding import OnboardingSettings  # issue 17, Art. 7: onboarding due dates
 from config.pension import PensionSettings  # issue 18
@@ -82,19 +83,6 @@ def decode_key(name, value):
     return key
 
 
-class QueueNames:
-    """Celery queues; tests/test_queues.py checks that every queue has a worker in the documented command."""
-
-    DEFAULT = "default"
-    NOTIFY = "notify"
-    IMPORTS = "imports"
-    EXPORTS = "exports"  # exports slice (issue 12): long export jobs never hold up the other queues
-
-    @classmethod
-    def all(cls):
-        return [cls.DEFAULT, cls.NOTIFY, cls.IMPORTS, cls.EXPORTS]
-
-
 class Base(
     NotifySettings,
     BookingSettings,
@@ -103,6 +91,7 @@ class Base(
     CareContactSettings,
     OnboardingSettings,
     PensionSettings,
+    JobSettings,
 ):
     APP_ENV = "base"
     TESTING = False
@@ -131,50 +120,6 @@ class Base(
     CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
     CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
     CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
-    NOTIFY_QUEUE = {"queue": QueueNames.NOTIFY}  # notifications slice (issue 13): where beat sends the notify jobs
-    # Beat runs once; both jobs are idempotent, so hourly runs act once, soon after midnight CST.
-    CELERY_BEAT_SCHEDULE = {
-        "registration-mark-overdue": {"task": "registration.mark_overdue", "schedule": 3600.0},
-        "registration-send-reminders": {"task": "registration.send_reminders", "schedule": 3600.0},
-        "travel-mark-overdue": {"task": "travel.mark_overdue", "schedule": 3600.0},
-        # phone slice (issue 10): Idempotency-Key rows past their 24 hours
-        "idempotency-purge-expired": {"task": "idempotency.purge_expired", "schedule": 3600.0},
-        # auditchain slice (issue 10): chain new audit rows and write a signed checkpoint
-        "audit-seal": {"task": "audit.seal", "schedule": float(env_int("AUDIT_SEAL_INTERVAL", 15))},
-        # tokens slice (issue 10): refresh tokens past their 30 days, and families left empty
-        "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
-        # import slice (issue 11): rejected-rows files of import jobs ended more than 24 hours ago
-        "veterans-purge-import-files": {"task": "veterans.purge_import_files", "schedule": 3600.0},
-        # aggregates slice (issue 12): per-unit figures rolled up into unit_stat; pages show the as-of time
-        "figures-rollup": {"task": "figures.rollup", "schedule": float(env_int("FIGURES_ROLLUP_INTERVAL", 600))},
-        # exports slice (issue 12): export files past their link lifetime, and jobs stuck past the hard limit
-        "exports-purge-expired": {"task": "exports.purge_expired", "schedule": 3600.0},
-        # notifications slice (issue 13): scheduled sends that are due, stuck deliveries, the call list
-        "notifications-start-due": {"task": "notifications.start_due", "schedule": 30.0, "options": NOTIFY_QUEUE},
-        "notifications-watchdog": {"task": "notifications.watchdog", "schedule": 60.0, "options": NOTIFY_QUEUE},
-        "notifications-calls": {"task": "notifications.build_call_list", "schedule": 3600.0, "options": NOTIFY_QUEUE},
-        # bookings slice (issue 14): slots for each service's booking window; the day-before reminders (idempotent)
-        "bookings-generate-slots": {"task": "bookings.generate_slots", "schedule": 3600.0},
-        "bookings-send-reminders": {"task": "bookings.send_reminders", "schedule": 900.0},
-        "bookings-close-ended": {"task": "bookings.close_ended", "schedule": 3600.0},
-        # care slice (issue 16, C1): each station's weekly contact reminder (once per station and CST week)
-        "care-weekly-digest": {"task": "care.weekly_digest", "schedule": 21600.0},
-    }
-    CELERY_TASK_MODULES = [
-        "backend.veterans.tasks",
-        "backend.registration.tasks",
-        "backend.travel.tasks",
-        "backend.idempotency.tasks",  # phone slice (issue 10)
-        "backend.audit.tasks",  # auditchain slice (issue 10)
-        "backend.accounts.tasks",  # tokens slice (issue 10)
-        "backend.figures.tasks",  # aggregates slice (issue 12)
-        "backend.exports.tasks",  # exports slice (issue 12)
-        "backend.notifications.tasks",  # notifications slice (issue 13)
-        "backend.bookings.tasks",  # bookings slice (issue 14)
-        "backend.keys.tasks",  # issue 15: key rotation (default queue)
-        "backend.care.tasks",  # care slice (issue 16, C1): regular contact
-        "backend.pension.payroll_job",  # issue 18, part 3: payroll runs (imports queue)
-    ]
 
     REDIS_URL = env("REDIS_URL")
     # lean slice (issue 12): how long the phone token check may trust its cached account state (backend/cache.py)

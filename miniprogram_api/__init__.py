@@ -24,6 +24,7 @@ def register_blueprints(api):
     from miniprogram_api.auth.routes import bp as auth_bp
     from miniprogram_api.auth.routes import public_bp as auth_public_bp
     from miniprogram_api.bookings.routes import bp as bookings_bp  # bookings slice (issue 14)
+    from miniprogram_api.feedback.routes import bp as feedback_bp  # issue 20: ratings, complaints
     from miniprogram_api.groups.routes import bp as groups_bp  # care slice (issue 16, C4)
     from miniprogram_api.honors.routes import bp as honors_bp  # issue 17, Art. 11: invitations
     from miniprogram_api.inbox.routes import bp as inbox_bp
@@ -51,6 +52,7 @@ def register_blueprints(api):
         (assistance_bp, requires_veteran),  # care slice (issue 16, C3): hardship assistance
         (groups_bp, requires_veteran),  # care slice (issue 16, C4)
         (pension_bp, requires_veteran),  # issue 18
+        (feedback_bp, requires_veteran),  # issue 20
         (onboarding_bp, requires_veteran),  # issue 17, Art. 7
         (honors_bp, requires_veteran),  # issue 17, Art. 11
     )

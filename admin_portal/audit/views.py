@@ -61,3 +61,6 @@ def verify():
         chain.seal_pending()
     report = audit_verify.verify()
     return render_template("audit/verify.html", report=report, interval=current_app.config["CELERY_BEAT_SCHEDULE"])
+
+
+from admin_portal.audit import oversight  # noqa: E402, F401  (issue 20: the conduct views on this blueprint)

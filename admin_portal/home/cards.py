@@ -29,6 +29,8 @@ PROVIDER_MODULES = (
     "admin_portal.education.cards",  # issue 19: campaigns past due with acknowledgements missing
     "admin_portal.employment.cards",  # issue 19: unemployed veterans without support
     "admin_portal.training.cards",  # issue 19: units with nobody responsible
+    "admin_portal.feedback.cards",  # issue 20: cases due or overdue
+    "admin_portal.assessment.cards",  # issue 20: the unit's score and rank
 )
 
 _PROVIDERS = []

@@ -222,6 +222,24 @@ ACTION_LABELS = {
     "employment.support_outcome": "更新扶持结果",
     "employment.role_recorded": "登记社会角色",
     "employment.activity_recorded": "登记社会角色活动",
+    # issue 20: assessment (backend/assessment/)
+    "assessment.settings_saved": "设置考核指标权重与目标值",
+    "assessment.recompute": "重新计算考核指标",
+    "assessment.report_download": "下载年度考核报告",
+    # issue 20: feedback and ratings, the closed loop (backend/feedback/)
+    "feedback.rated": "小程序服务评价",
+    "feedback.complaint_submitted": "小程序投诉建议",
+    "feedback.attachment_added": "上传投诉建议附件",
+    "feedback.attachment_download": "下载投诉建议附件",
+    "feedback.case_opened": "差评/投诉立案",
+    "feedback.case_viewed": "查看投诉评价办理详情",
+    "feedback.assigned": "指派投诉评价办理人",
+    "feedback.contacted": "记录联系投诉人情况",
+    "feedback.resolved": "登记投诉评价办理结果",
+    "feedback.revisited": "投诉评价回访",
+    "feedback.closed": "投诉评价办结",
+    "feedback.escalated": "投诉评价逾期或不满意上报",
+    "feedback.reopened": "投诉评价重新办理",
 }
 RESULT_LABELS = {"success": "成功", "failure": "失败", "denied": "拒绝"}
 

@@ -19,6 +19,7 @@ KIND_MODULES = ("backend.travel.exports", "backend.registration.exports", "backe
 KIND_MODULES += ("backend.funding.exports",)  # care slice (issue 16, C4)
 KIND_MODULES += ("backend.pension.funding",)  # issue 18, part 3: retirement pay funding totals
 KIND_MODULES += ("backend.pension.adjust_exports",)  # issue 18, part 2: adjustment batch lines
+KIND_MODULES += ("backend.assessment.exports",)  # issue 20: the assessment table
 BATCH = 2000
 
 

@@ -47,6 +47,10 @@ SEALED = (
     Sealed(
         "employment_record", "liaison_phone_enc", "employment.liaison_phone", label="用人单位联络人电话"
     ),  # issue 19
+    # feedback (issue 20): what veterans write
+    Sealed("rating", "comment_sealed", "rating.comment", label="评价留言"),
+    Sealed("complaint", "text_sealed", "complaint.text", label="投诉建议内容"),
+    Sealed("feedback_case", "handling_sealed", "feedback_case.handling", label="投诉处理记录"),
     Sealed(
         "veteran_import_job",
         "content",

@@ -40,6 +40,8 @@ KIND_LABELS = {
     "booking.cancelled": "预约取消通知",
     "invitation": "庆典仪式邀请",  # issue 17, Art. 11
     "education": "教育提醒",  # issue 19 (Art. 5): inbox only (no WeChat template), acknowledged on the phone
+    "feedback.prompt": "服务评价提醒",  # issue 20: inbox only (no WeChat template)
+    "feedback.case": "投诉与评价办理进展",  # issue 20: inbox only
 }
 
 # issue 19: kinds whose inbox entries ask for 「我已阅读并知悉」 (POST /inbox/{id}/acknowledge)

@@ -22,6 +22,13 @@ def tick(app, *, with_calls):
                 from backend.care import digest  # care slice (issue 16): plans of new veterans, the weekly digest
 
                 digest.run_weekly()
+                from backend.feedback import handling, prompts  # issue 20: overdue cases move up; rating prompts
+
+                handling.escalate_overdue()
+                prompts.prompt_pending()
+                from backend.assessment.aggregate import nightly  # issue 20: the assessment figures, once a CST day
+
+                nightly(force=False)
         except Exception as error:  # noqa: BLE001 - the next tick tries again; never kill the thread
             logger.error("notifications tick failed: %s", type(error).__name__)
         finally:

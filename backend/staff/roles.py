@@ -76,6 +76,11 @@ PERMISSIONS = {
     "employment.manage": "登记就业状况、就业创业扶持与社会角色",
     "training.view": "查看工作人员培训与专人负责情况",
     "training.manage": "登记培训、明确负责科室与专人",
+    # issue 20: feedback and the closed loop, assessment
+    "feedback.view": "查看服务评价与投诉建议",
+    "feedback.handle": "办理差评与投诉（闭环处理、回访）",
+    "assessment.view": "查看考核评价指标与看板",
+    "assessment.configure": "设置考核指标权重与目标值",
 }
 
 ROLE_PERMISSIONS = {
@@ -112,6 +117,7 @@ ROLE_PERMISSIONS = {
         "employment.view",
         "employment.manage",
         "training.view",
+        "feedback.view",
     },
     "center_reviewer": {
         "orgs.view",
@@ -161,6 +167,9 @@ ROLE_PERMISSIONS = {
         "employment.manage",
         "training.view",
         "training.manage",
+        "feedback.view",
+        "feedback.handle",
+        "assessment.view",
     },
     "supervisor": {
         "orgs.view",
@@ -179,6 +188,9 @@ ROLE_PERMISSIONS = {
         "education.view",
         "employment.view",
         "training.view",
+        "feedback.view",
+        "assessment.view",
+        "assessment.configure",
     },
     "sys_admin": {
         "orgs.view",

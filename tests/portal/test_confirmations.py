@@ -101,6 +101,10 @@ CONFIRMED = {
     # issue 19: education reminders
     "education.send": "the reminder goes to every recipient's inbox; it cannot be recalled",
     "education.chase": "the unacknowledged land on their stations' call lists",
+    "assessment.recompute": "rewrites every unit's figures of the year in the background (issue 20)",
+    # issue 20: feedback cases
+    "feedback.resolve": "the veteran is told the matter is handled; the revisit follows",
+    "feedback.revisit": "satisfied or unreachable closes the case; unsatisfied sends it up a level",
 }
 
 # POST endpoints that need no confirmation, and why. Keep it short: an action that cannot be undone belongs above.
@@ -204,6 +208,12 @@ NO_CONFIRMATION = {
     "employment.set_outcome": "a save; set the outcome again",
     "employment.record_role": "a form filled in on purpose",
     "employment.record_activity": "a form filled in on purpose",
+    # issue 20: assessment
+    "assessment.settings": "a save of weights and targets; they can be changed again at any time",
+    "assessment.export": "queues an export of one's own (我的导出)",
+    # issue 20: feedback cases
+    "feedback.assign": "a save; assign the case again",
+    "feedback.contact": "appends a note of the contact with the veteran",
 }
 
 

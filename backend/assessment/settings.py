@@ -1,0 +1,98 @@
+"""The department's weights and targets (assessment.configure): stored for the actor's own unit, applying to its
+whole subtree unless a unit below has rows of its own (the nearest ancestor's row wins, scoring.settings_for)."""
+
+from sqlalchemy import select
+
+from backend.assessment import scoring
+from backend.assessment.indicators import INDICATORS
+from backend.assessment.models import IndicatorSetting
+from backend.audit import service as audit_service
+from backend.db import transaction
+from backend.errors import ValidationFailed
+from backend.extensions import db
+from backend.orgs.models import OrgUnit
+from backend.orgs.scope import require_permission
+
+TARGET_MAX = 10_000_000  # ×1000
+
+
+def current(actor):
+    """(unit, {code: Setting}) as they apply to the actor's own unit."""
+    unit = db.session.get(OrgUnit, actor.org_unit_id)
+    return unit, scoring.settings_for(unit)
+
+
+def parse(form):
+    """{code: (weight, target ×1000, enabled)} from the form's weight_<code> / target_<code> / enabled_<code>.
+
+    :raises ValidationFailed: with one Chinese message per wrong field"""
+    errors, values = {}, {}
+    for indicator in INDICATORS:
+        code = indicator.code
+        try:
+            weight = int(str(form.get(f"weight_{code}", "")).strip() or 0)
+        except ValueError:
+            weight = -1
+        if not 0 <= weight <= 100:
+            errors[f"weight_{code}"] = "权重应为 0 到 100 之间的整数"
+        try:
+            target = round(
+                float(str(form.get(f"target_{code}", "")).strip()) * (10 if indicator.measure == "rate" else 1000)
+            )
+        except ValueError:
+            target = -1
+        if not 0 <= target <= TARGET_MAX:
+            errors[f"target_{code}"] = "目标值不正确"
+        values[code] = (weight, target, bool(form.get(f"enabled_{code}")))
+    if errors:
+        raise ValidationFailed(details=errors)
+    return values
+
+
+def save(*, actor, form):
+    """Store the actor's unit's weights and targets (one row per indicator, upserted) and audit the change.
+
+    :returns: the total weight of the enabled indicators (the page warns when it is not 100)
+    :raises ValidationFailed, PermissionDenied:"""
+    require_permission(actor, "assessment.configure")
+    values = parse(form)
+    with transaction():
+        rows = {
+            row.code: row
+            for row in db.session.scalars(
+                select(IndicatorSetting).where(IndicatorSetting.unit_id == actor.org_unit_id).with_for_update()
+            )
+        }
+        for code, (weight, target, enabled) in values.items():
+            row = rows.get(code) or IndicatorSetting(unit_id=actor.org_unit_id, code=code)
+            row.weight, row.target_permille, row.enabled, row.updated_by_id = weight, target, enabled, actor.id
+            db.session.add(row)
+        total = sum(w for w, _, on in values.values() if on)
+        audit_service.record(
+            actor=actor,
+            action="assessment.settings_saved",
+            object_type="org_unit",
+            object_id=actor.org_unit_id,
+            details={"weights": {code: w for code, (w, _, _) in values.items()}, "total": total},
+        )
+    return total
+
+
+def target_shown(indicator, target):
+    """The target ×1000 as typed in the form: a percentage for rates, else the value itself."""
+    value = target / 10 if indicator.measure == "rate" else target / 1000
+    return f"{value:g}"
+
+
+def request_recompute(*, actor, year):
+    """Audit and start recomputing `year` in the background (assessment.configure). :returns: the thread or None
+    :raises ValidationFailed, PermissionDenied:"""
+    from backend.assessment import service, tasks
+
+    require_permission(actor, "assessment.configure")
+    year = service.parse_year(year)
+    with transaction():
+        audit_service.record(
+            actor=actor, action="assessment.recompute", object_type="assessment", object_id=year, details={"year": year}
+        )
+    return tasks.start_recompute(year)

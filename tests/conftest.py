@@ -7,7 +7,6 @@ savepoints on the test's connection, and the final rollback undoes everything (s
 import os
 import tempfile
 from contextlib import contextmanager, nullcontext
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask_migrate import upgrade
@@ -19,68 +18,22 @@ from sqlalchemy.pool import NullPool
 from backend import create_app as create_backend
 from backend.extensions import db
 from config.settings import Test
-
-# Parallel runs (pytest-xdist, `make test`): each worker ("gw0", "gw1", ...) owns a database, its siblings
-# (own_database, the browser servers) and a Redis db, so no two workers ever reset or flush the same one.
-XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-
-
-def _worker_index():
-    return int(XDIST_WORKER.removeprefix("gw")) if XDIST_WORKER else 0
+from tests import parallel
 
 
 def test_database_url():
-    """TEST_DATABASE_URL (or a temporary SQLite file); under xdist its database gets the worker suffix:
-    `<db>_gw0`, created if missing. Every sibling database (`<db>_gw0_<suffix>`) derives from this one."""
+    """TEST_DATABASE_URL (or a temporary SQLite file, already one per process); under xdist `<db>_gw0` and so on
+    (tests/parallel.py). Every sibling database (`<db>_gw0_<suffix>`) derives from this one."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return _sqlite_url()  # the temporary directory is already per process
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    if XDIST_WORKER and url.startswith("postgresql"):
-        parsed = make_url(url)
-        url = _ensure_database(parsed.set(database=f"{parsed.database}_{XDIST_WORKER}"))
-    return url
-
-
-_ENSURED = set()
-
-
-def _ensure_database(parsed):
-    """Create the PostgreSQL database of `parsed` (a URL) through the admin database if missing; return its URL."""
-    url = parsed.render_as_string(hide_password=False)
-    if url not in _ENSURED:
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        try:
-            with admin.connect() as conn:
-                if not conn.execute(
-                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
-                ).scalar():
-                    conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        finally:
-            admin.dispose()
-        _ENSURED.add(url)
-    return url
+        return _sqlite_url()
+    return parallel.database_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
 
 
 def test_redis_url():
-    """TEST_REDIS_URL; under xdist worker gwN uses the db number `base - N` (base 15: gw0 15, gw1 14), because
-    tests flush their db and the Celery crash test uses it as its broker."""
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url or not XDIST_WORKER:
-        return url
-    parts = urlsplit(url)
-    base = int(parts.path.strip("/") or 0)
-    number = base - _worker_index()
-    if number < 0:
-        raise pytest.UsageError(f"TEST_REDIS_URL db {base} leaves no Redis db for worker {XDIST_WORKER}")
-    return urlunsplit(parts._replace(path=f"/{number}"))
+    """TEST_REDIS_URL; under xdist the worker's own db (tests/parallel.py)."""
+    return parallel.redis_url(os.environ.get("TEST_REDIS_URL"))
 
-
-if XDIST_WORKER:  # Redis pub/sub ignores db numbers: keep the near caches' forgets (backend/nearcache.py) per worker
-    from backend import nearcache
-
-    nearcache.CHANNEL = f"{nearcache.CHANNEL}:{XDIST_WORKER}"
 
 _SQLITE_DIR = tempfile.mkdtemp(prefix="veterans-test-")
 
@@ -175,11 +128,16 @@ def own_database(suffix, create_app, **engine_options):
     """An app on a PostgreSQL database of its own, migrated from empty, for tests that need real commits on
     separate connections (races, locks). Returns the app; dispose its engines with dispose_engines()."""
     parsed = make_url(test_database_url())  # per xdist worker: `<db>_gw0_<suffix>`
-    app_url = migrate_database(_ensure_database(parsed.set(database=f"{parsed.database}_{suffix}")))
+    app_url = migrate_database(parallel.ensure_database(parsed.set(database=f"{parsed.database}_{suffix}")))
     return create_app(make_config(app_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options))
 
 
+def pytest_configure(config):
+    parallel.configure(config)
+
+
 def pytest_collection_modifyitems(config, items):
+    parallel.order(items)
     if not is_postgres():
         skip = pytest.mark.skip(reason="needs PostgreSQL row locks; set TEST_DATABASE_URL")
         for item in items:

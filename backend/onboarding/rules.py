@@ -36,7 +36,9 @@ WHAT_TO_BRING = {
 }
 # Steps done by other departments: their coordination is recorded (models.COORDINATED); these are done elsewhere
 # in the system (archives intake, the welcome ceremony form) but may still be marked by hand.
-LINKED = ("archive_intake", "welcome_ceremony")
+# party_transfer: completing an inbound transfer under 党员管理 (backend/party) completes it; never check_in, whose
+# Art. 7 rule is checked on the case page.
+LINKED = ("party_transfer", "archive_intake", "welcome_ceremony")
 # from state -> the states a person may move a step to
 MOVES = {
     "pending": ("in_progress", "done"),

@@ -8,8 +8,9 @@ from admin_portal.employment import bp
 from admin_portal.security import permission_required
 from backend.employment import figures
 from backend.employment import service as employment
-from backend.employment.models import SUPPORT_KINDS
+from backend.employment.models import SUPPORT_KINDS, CivicRole, EmploymentSupport
 from backend.errors import ValidationFailed
+from backend.extensions import db
 from backend.registration.windows import today_cst
 from backend.webutil import link_args, positive_int
 
@@ -131,7 +132,7 @@ def set_outcome(support_id):
         )
     except ValidationFailed as error:
         _failed(error)
-        return redirect(url_for("employment.index"))
+        return _back(employment.owner_of(actor=_actor(), model=EmploymentSupport, object_id=support_id))
     flash("已更新扶持结果", "success")
     return _back(support.veteran_id)
 
@@ -172,9 +173,6 @@ def record_activity(role_id):
         )
     except ValidationFailed as error:
         _failed(error)
-        return redirect(url_for("employment.index"))
+        return _back(employment.owner_of(actor=_actor(), model=CivicRole, object_id=role_id))
     flash("已登记活动", "success")
-    from backend.employment.models import CivicRole
-    from backend.extensions import db
-
     return _back(db.session.get(CivicRole, activity.role_id).veteran_id)

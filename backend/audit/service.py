@@ -8,7 +8,7 @@ the signed checkpoints kept outside the database.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 
 from backend.audit.models import AuditLog
 from backend.db import transaction, utcnow
@@ -297,6 +297,36 @@ def record(*, actor, action, result="success", object_type=None, object_id=None,
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def record_many(*, actor, action, object_type, rows, result="success"):
+    """Append one audit row per (object_id, org_path, details) in a single executemany inside the caller's
+    transaction: for set-based writes (an import batch) that must stay audited per object."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    common = {
+        "occurred_at": utcnow(),
+        "action": action,
+        "result": result,
+        "object_type": object_type,
+        "request_id": current_request_id(),
+        "source_ip": current_source_ip(),
+        **_actor_fields(actor),
+    }
+    db.session.execute(
+        insert(AuditLog),
+        [
+            {
+                **common,
+                "object_id": str(object_id),
+                "org_path": common.get("org_path") or org_path,
+                "details": details or {},
+            }
+            for object_id, org_path, details in rows
+        ],
+    )
+    return len(rows)
 
 
 def record_now(**kwargs):

@@ -54,7 +54,10 @@ def create_session(*, actor, unit_id, kind, title, held_on, place, campaign_id=N
         raise ValidationFailed(details=errors)
     held = parse_date(held_on, "held_on")
     if campaign_id:
-        get_campaign(actor=actor, campaign_id=campaign_id)  # in scope, or not found
+        campaign = get_campaign(actor=actor, campaign_id=campaign_id)  # in scope, or not found
+        campaign_path = db.session.scalar(select(OrgUnit.path).where(OrgUnit.id == campaign.unit_id))
+        if not unit.path.startswith(campaign_path):  # a reminder of the session's unit or a unit above it
+            raise ValidationFailed(details={"campaign": "请选择本单位或上级单位的教育提醒"})
     with transaction():
         session = EducationSession(
             unit_id=unit.id,

@@ -271,6 +271,19 @@ def _scoped_child(actor, model, object_id, not_found, permission):
     return row, veteran
 
 
+def owner_of(*, actor, model, object_id):
+    """The veteran id of a support or civic role in the actor's subtree (no lock): where a failed form goes back to.
+    :raises SupportNotFound, RoleNotFound:"""
+    not_found = SupportNotFound if model is EmploymentSupport else RoleNotFound
+    veteran_id = db.session.scalar(select(model.veteran_id).where(model.id == (object_id or 0)))
+    if veteran_id is None:
+        raise not_found()
+    try:
+        return get_veteran(actor=actor, veteran_id=veteran_id).id
+    except VeteranNotFound:
+        raise not_found() from None
+
+
 def set_outcome(*, actor, support_id, outcome, note=None):
     if outcome not in SUPPORT_OUTCOMES:
         raise ValidationFailed(details={"outcome": "请选择结果"})

@@ -6,7 +6,7 @@ backend/party/figures.py.
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from backend.audit import service as audit_service
 from backend.db import transaction
@@ -217,6 +217,75 @@ def remove_membership(*, actor, veteran_id):
         if row is not None:
             audit(actor, "party.membership_removed", "veteran", veteran.id, veteran.station_id, status=row.status)
     return veteran
+
+
+def sync_flag(*, actor, veteran, member):
+    """Keep the membership in step when the registry (veteran edit form, new record) sets Veteran.party_member:
+    True with no row creates a full membership without a branch, False removes the row. Runs inside the caller's
+    transaction; the caller has already opened the veteran within its scope (veterans.edit)."""
+    row = db.session.get(PartyMembership, veteran.id)
+    if member and row is None:
+        db.session.add(
+            PartyMembership(veteran_id=veteran.id, station_id=veteran.station_id, status="full", updated_by_id=actor.id)
+        )
+        db.session.flush()
+        audit(
+            actor,
+            "party.membership_set",
+            "veteran",
+            veteran.id,
+            veteran.station_id,
+            status="full",
+            branch_id=None,
+            created=True,
+            source="registry",
+        )
+    elif not member and row is not None:
+        status = row.status
+        db.session.delete(row)
+        db.session.flush()
+        audit(
+            actor,
+            "party.membership_removed",
+            "veteran",
+            veteran.id,
+            veteran.station_id,
+            status=status,
+            source="registry",
+        )
+
+
+def sync_imported(*, actor, veteran_ids):
+    """Set-based sync_flag for an import batch: a full membership (no branch) for each imported party member that
+    has none, one audit row each, in a few statements whatever the batch size. Inside the caller's transaction."""
+    ids = sorted(set(veteran_ids))
+    if not ids:
+        return 0
+    missing = db.session.execute(
+        select(Veteran.id, Veteran.station_id, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.id == Veteran.station_id)
+        .where(
+            Veteran.id.in_(ids),
+            Veteran.party_member.is_(True),
+            ~select(PartyMembership.veteran_id).where(PartyMembership.veteran_id == Veteran.id).exists(),
+        )
+    ).all()
+    if not missing:
+        return 0
+    db.session.execute(
+        insert(PartyMembership),
+        [{"veteran_id": v, "station_id": s, "status": "full", "updated_by_id": actor.id} for v, s, _ in missing],
+    )
+    audit_service.record_many(
+        actor=actor,
+        action="party.membership_set",
+        object_type="veteran",
+        rows=[
+            (v, path, {"status": "full", "branch_id": None, "created": True, "source": "registry"})
+            for v, _, path in missing
+        ],
+    )
+    return len(missing)
 
 
 # --- transfers

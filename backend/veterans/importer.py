@@ -21,6 +21,7 @@ from backend.errors import AppError, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.names import clean_name
 from backend.orgs.scope import get_scoped, get_unit_in_scope, require_permission, scoped
+from backend.party.service import sync_imported
 from backend.staff.models import Staff
 from backend.veterans import import_files
 from backend.veterans.models import ImportJob
@@ -245,6 +246,7 @@ def _process(job):
         seen, rejections, rejected_rows, imported, processed = set(), [], [], 0, 0
         rows = sheet.iter_rows(min_row=2, values_only=True)
         while batch := [r for _, r in zip(range(BATCH), rows, strict=False)]:
+            members = []  # ids of imported party members: their membership rows, set-based per batch
             with transaction():
                 for row in batch:
                     processed += 1
@@ -255,10 +257,14 @@ def _process(job):
                     if str(_cell(row, columns, "id_number") or "").strip() == import_files.DEMO_ID_NUMBER:
                         continue  # the template's example row
                     try:
-                        imported += _import_row(actor, row, columns, units, seen)
+                        veteran = _import_row(actor, row, columns, units, seen)
+                        imported += 1
+                        if veteran.party_member:  # its membership row: set-based below
+                            members.append(veteran.id)
                     except AppError as error:
                         rejections.append({"row": line, "reason": _reason(error)})
                         rejected_rows.append((import_files.row_values(row, columns), _reason(error)))
+                sync_imported(actor=actor, veteran_ids=members)
                 job.processed_rows, job.imported_rows, job.rejections = processed, imported, list(rejections)
     finally:
         workbook.close()
@@ -276,7 +282,7 @@ def _import_row(actor, row, columns, units, seen):
         raise ValidationFailed(details={"id_number": "与表中前面的行身份证号重复"})
     nested = db.session.begin_nested()
     try:
-        build_veteran(
+        veteran = build_veteran(
             actor=actor, fields=fields, station_id=station.id, grid_id=grid.id if grid else None, channel="import"
         )
         nested.commit()
@@ -287,4 +293,4 @@ def _import_row(actor, row, columns, units, seen):
         nested.rollback()
         raise ValidationFailed(details={"id_number": "该身份证号码已登记，请勿重复录入"}) from None
     seen.add(number)
-    return 1
+    return veteran

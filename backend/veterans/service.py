@@ -175,6 +175,8 @@ def create_veteran(*, actor, station_id, grid_id=None, **fields):
     with transaction():
         veteran = build_veteran(actor=actor, fields=fields, station_id=station_id, grid_id=grid_id)
         audit_service.record(actor=actor, action="veterans.create", object_type="veteran", object_id=veteran.id)
+        if veteran.party_member:
+            _sync_party(actor, veteran)
     return veteran
 
 
@@ -207,7 +209,16 @@ def update_veteran(*, actor, veteran_id, **fields):
                 object_id=veteran.id,
                 details={"fields": changed},
             )
+        if "party_member" in cleaned:
+            _sync_party(actor, veteran)
     return veteran
+
+
+def _sync_party(actor, veteran):
+    """The party membership row follows the flag (backend/party/service.py owns it)."""
+    from backend.party.service import sync_flag  # party imports this module
+
+    sync_flag(actor=actor, veteran=veteran, member=veteran.party_member)
 
 
 def move_veteran(*, actor, veteran_id, station_id, grid_id=None):
@@ -238,9 +249,25 @@ def _carry_records(veteran):
     """Records scoped by the veteran's unit follow the veteran to the new station (the old one loses sight)."""
     from sqlalchemy import update
 
+    from backend.employment.models import EmploymentRecord
+    from backend.party.models import PartyEvaluation, PartyMembership, PartyTransfer
     from backend.registration.models import Registration
     from backend.travel.models import Trip
 
+    # issue 19: party rows (scoped by station_id) and the current employment record (per-unit figures) follow too
+    for model in (PartyMembership, PartyTransfer, PartyEvaluation):
+        db.session.execute(
+            update(model)
+            .where(model.veteran_id == veteran.id)
+            .values(station_id=veteran.station_id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        update(EmploymentRecord)
+        .where(EmploymentRecord.veteran_id == veteran.id, EmploymentRecord.until.is_(None))
+        .values(station_id=veteran.station_id)
+        .execution_options(synchronize_session=False)
+    )
     for model in (Registration, Trip):
         db.session.execute(
             update(model)

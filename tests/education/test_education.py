@@ -18,7 +18,7 @@ from backend.notifications.models import CallTask, Notification
 from backend.registration.windows import today_cst
 from tests.api.helpers import bound_client
 from tests.education.helpers import deliver, draft, message_of, sent, session
-from tests.factories import create_veteran
+from tests.factories import create_unit, create_veteran
 from tests.helpers import portal_as
 
 
@@ -165,3 +165,20 @@ def test_openapi_documents_acknowledge(api):
     assert "Idempotency" in str(operation)
     message = spec["components"]["schemas"]["Message"]["properties"]
     assert {"requires_ack", "acknowledged_at"} <= set(message)
+
+
+def test_session_campaign_must_be_of_its_unit_or_above(world):
+    w = world
+    other_station = create_unit(parent=w.x, name="石桥镇服务站")
+    sibling = draft(w, key="sibling", unit=other_station)
+    above = draft(w, key="above", unit=w.x)
+    with pytest.raises(ValidationFailed):
+        sessions.create_session(
+            actor=w.staff_x, unit_id=w.x1.id, kind="confidentiality", title="学习", held_on="2024-05-01",
+            place="会议室", campaign_id=sibling.id,
+        )  # fmt: skip
+    made = sessions.create_session(
+        actor=w.staff_x, unit_id=w.x1.id, kind="confidentiality", title="学习", held_on="2024-05-01",
+        place="会议室", campaign_id=above.id,
+    )  # fmt: skip
+    assert made.campaign_id == above.id

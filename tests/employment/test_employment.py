@@ -178,3 +178,17 @@ def test_panel_and_card(world, portal_app):
     employment.set_status(actor=w.staff_x, veteran_id=lonely.id, status="unemployed", since=date(2024, 1, 1))
     assert "待业且近半年未获扶持" in client.get("/", expect=200).text
     assert lonely.name in client.get("/employment/unemployed", expect=200).text
+
+
+def test_failed_outcome_and_activity_go_back_to_the_veteran(world, portal_app):
+    w = world
+    s, r = support(w), role(w)
+    page = f"/employment/veterans/{w.veteran.id}"
+    client = portal_as(portal_app, w.staff_x)
+    bad = client.post(f"/employment/supports/{s.id}/outcome", data={"outcome": "nope"}, expect=302)
+    assert bad.headers["Location"].endswith(page)
+    bad = client.post(f"/employment/roles/{r.id}/activities", data={"held_on": "x", "title": ""}, expect=302)
+    assert bad.headers["Location"].endswith(page)
+    other = portal_as(portal_app, w.staff_y)  # out of scope: not found, not a redirect to someone else's page
+    other.post(f"/employment/supports/{s.id}/outcome", data={"outcome": "nope"}, expect=404)
+    other.post(f"/employment/roles/{r.id}/activities", data={"held_on": "x"}, expect=404)

@@ -165,3 +165,15 @@ def test_workbench_card(world, portal_app):
         card = cards.units_without_responsible(w.staff_x)
         assert card.items[0].value == "2"  # X and X1
         assert cards.units_without_responsible(w.supervisor_parent) is None  # no training.manage
+
+
+def test_hostile_score_is_refused_not_a_500(world, portal_app):
+    w = world
+    s = session(w)
+    client = portal_as(portal_app, w.staff_x)
+    for score in ("9" * 5000, "9" * 40, "²", "1000"):
+        response = client.post(
+            f"/training/sessions/{s.id}/attendees", data={"staff": str(w.target.id), "result": "pass", "score": score}
+        )
+        assert response.status_code in (302, 422), score[:5]  # a flash, or the request guard's refusal
+    assert training.attendees_of(s.id) == []

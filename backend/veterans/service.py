@@ -249,25 +249,9 @@ def _carry_records(veteran):
     """Records scoped by the veteran's unit follow the veteran to the new station (the old one loses sight)."""
     from sqlalchemy import update
 
-    from backend.employment.models import EmploymentRecord
-    from backend.party.models import PartyEvaluation, PartyMembership, PartyTransfer
     from backend.registration.models import Registration
     from backend.travel.models import Trip
 
-    # issue 19: party rows (scoped by station_id) and the current employment record (per-unit figures) follow too
-    for model in (PartyMembership, PartyTransfer, PartyEvaluation):
-        db.session.execute(
-            update(model)
-            .where(model.veteran_id == veteran.id)
-            .values(station_id=veteran.station_id)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.execute(
-        update(EmploymentRecord)
-        .where(EmploymentRecord.veteran_id == veteran.id, EmploymentRecord.until.is_(None))
-        .values(station_id=veteran.station_id)
-        .execution_options(synchronize_session=False)
-    )
     for model in (Registration, Trip):
         db.session.execute(
             update(model)
@@ -279,15 +263,18 @@ def _carry_records(veteran):
 
 
 def _carry_station_records(veteran):
-    """Issue 17: the onboarding case and its steps, the archive and its requests, awards and the chronicle entry are
-    scoped by station_id. The permanent archive log keeps its station_id (the database refuses updates); its search
-    scopes through the archive instead (backend/archives/log.py)."""
+    """Records scoped by station_id: the onboarding case and its steps, the archive and its requests, awards and the
+    chronicle entry (issue 17), the pay profile (issue 18; payroll lines are history and stay), party rows and the
+    current employment record (issue 19). The permanent archive log keeps its station_id (the database refuses
+    updates); its search scopes through the archive instead (backend/archives/log.py)."""
     from sqlalchemy import update
 
     from backend.archives.models import Archive, ArchiveRequest
+    from backend.employment.models import EmploymentRecord
     from backend.honors.models import Award, ChronicleEntry
     from backend.onboarding.models import OnboardingCase, OnboardingStep
-    from backend.pension.models import PayProfile  # issue 18: pay is scoped by the station (payroll lines stay)
+    from backend.party.models import PartyEvaluation, PartyMembership, PartyTransfer
+    from backend.pension.models import PayProfile
 
     cases = select(OnboardingCase.id).where(OnboardingCase.veteran_id == veteran.id)
     archives = select(Archive.id).where(Archive.veteran_id == veteran.id)
@@ -299,6 +286,10 @@ def _carry_station_records(veteran):
         (Award, Award.veteran_id == veteran.id),
         (ChronicleEntry, ChronicleEntry.veteran_id == veteran.id),
         (PayProfile, PayProfile.veteran_id == veteran.id),
+        (PartyMembership, PartyMembership.veteran_id == veteran.id),
+        (PartyTransfer, PartyTransfer.veteran_id == veteran.id),
+        (PartyEvaluation, PartyEvaluation.veteran_id == veteran.id),
+        (EmploymentRecord, (EmploymentRecord.veteran_id == veteran.id) & EmploymentRecord.until.is_(None)),
     ):
         db.session.execute(
             update(model)

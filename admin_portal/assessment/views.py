@@ -11,16 +11,26 @@ from werkzeug.routing import BuildError
 from admin_portal.assessment import bp
 from admin_portal.exports.launch import start_export
 from admin_portal.security import permission_required
-from backend.assessment import report, service
+from backend.assessment import report, service, tasks
 from backend.assessment import settings as settings_service
 from backend.assessment.indicators import INDICATORS
 from backend.errors import ValidationFailed
+from backend.extensions import portal_limiter
 from backend.figures.service import as_of_text
 from backend.registration.windows import today_cst
 
 
 def _actor():
     return current_user._get_current_object()
+
+
+def _per_staff():
+    """Rate-limit key: the signed-in staff member (several share an office's address)."""
+    return f"staff:{getattr(current_user, 'id', None) or request.remote_addr}"
+
+
+def _limit(name):
+    return lambda: tasks.setting(name)
 
 
 def _unit_arg(source):
@@ -59,6 +69,7 @@ def index():
         link_for=link_for,
         treemap=service.treemap(board.unit, board.year),
         can_configure=_actor().can("assessment.configure"),
+        can_recompute=_actor().can("assessment.configure") and _actor().org_unit.parent_id is None,
         as_of=as_of_text(board.computed_at),
     ), 422 if errors else 200
 
@@ -137,11 +148,12 @@ def settings():
 
 
 @bp.post("/recompute")
+@portal_limiter.limit(_limit("ASSESSMENT_RECOMPUTE_RATE_LIMIT"), key_func=_per_staff)
 @permission_required("assessment.configure")
 def recompute():
     try:
         settings_service.request_recompute(actor=_actor(), year=request.form.get("year", "")[:8])
-    except ValidationFailed as error:
+    except (ValidationFailed, tasks.RecomputeRunning) as error:
         flash(error.details.get("year") or error.message, "warning")
         return redirect(url_for("assessment.index"))
     flash("已开始重新计算，完成后刷新本页即可看到最新结果。", "success")
@@ -156,6 +168,7 @@ def export():
 
 
 @bp.get("/report.pdf")
+@portal_limiter.limit(_limit("ASSESSMENT_REPORT_RATE_LIMIT"), key_func=_per_staff)
 @permission_required("assessment.view")
 def report_pdf():
     name, pdf = report.render_pdf(actor=_actor(), unit_id=_unit_arg(request.args), year=request.args.get("year"))

@@ -11,7 +11,7 @@ from admin_portal.feedback import bp
 from admin_portal.security import permission_required
 from backend.errors import RuleViolation, ValidationFailed
 from backend.feedback import cases, complaints, handling, rules
-from backend.feedback.models import SCORES, Complaint, Rating
+from backend.feedback.models import SATISFIED_MIN, SCORES, Complaint, Rating
 from backend.registration.windows import today_cst
 from backend.webutil import positive_int
 
@@ -49,7 +49,8 @@ def index():
     veterans, units, staff = cases.names(rows)
     counts = cases.score_counts(actor=actor, first=first, last=last)
     closed, in_time = cases.closed_figures(actor=actor, first=first, last=last)
-    rated = sum(counts.values())
+    rated = sum(c.value for c in counts.values())
+    capped = any(c.capped for c in counts.values())
     return render_template(
         "feedback/index.html",
         rows=rows,
@@ -65,7 +66,8 @@ def index():
         counts=counts,
         scores=SCORES,
         rated=rated,
-        satisfied=counts[5] + counts[4] + counts[3],
+        satisfied=sum(c.value for score, c in counts.items() if score >= SATISFIED_MIN),
+        capped=capped,
         closed=closed,
         in_time=in_time,
         revisits=rules.REVISIT_LABELS,
@@ -124,11 +126,11 @@ def _version():
 @permission_required("feedback.handle")
 def assign(case_id):
     def act():
-        assignee = request.form.get("assignee") or ""
+        me = (request.form.get("assignee") or "") == "me"
         return handling.assign(
             actor=_actor(),
             case_id=case_id,
-            assignee_id=_actor().id if assignee == "me" else assignee[:20],
+            assignee_id=_actor().id if me else positive_int(request.form, "assignee"),
             expected_version=_version(),
         )
 

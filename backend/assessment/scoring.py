@@ -3,8 +3,9 @@
 Per indicator: achievement = min(value / target, 1), or for lower-is-better indicators (overdue contacts, review and
 payment times, no-shows) 1 when value ≤ target else target / value. A figure with nothing to measure (no veterans,
 no ratings…) achieves 0. points = weight × achievement; score = Σ points (out of Σ weights, 100 when the weights add
-up to 100). Settings: per indicator, the nearest ancestor's (or the unit's own) IndicatorSetting row applies; with
-none anywhere above, the registry's defaults. Ranks are competition ranks (1, 2, 2, 4) by score, highest first.
+up to 100). Settings: per indicator, the nearest strict ancestor's IndicatorSetting row applies (a unit's own rows
+never score the unit itself, only its subtree; siblings thus share one set, their parent's); with none anywhere
+above, the registry's defaults. Ranks are competition ranks (1, 2, 2, 4) by score, highest first.
 """
 
 from dataclasses import dataclass
@@ -30,9 +31,15 @@ def ancestor_ids(path):
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def settings_for(unit):
-    """{code: Setting} applying to `unit`: per code the deepest row among the unit and its ancestors."""
-    chain = ancestor_ids(unit.path)
+def scoring_chain(unit):
+    """The units whose settings may score `unit`: its strict ancestors, root first (never the unit itself)."""
+    return ancestor_ids(unit.path)[:-1]
+
+
+def settings_for(unit, *, own=False):
+    """{code: Setting} applying to `unit`: per code the deepest row among its strict ancestors; with own=True the
+    unit's own rows too (what the unit configures for its subtree, shown on its settings page)."""
+    chain = ancestor_ids(unit.path) if own else scoring_chain(unit)
     depth = {unit_id: i for i, unit_id in enumerate(chain)}
     found = {}
     for row in db.session.scalars(select(IndicatorSetting).where(IndicatorSetting.unit_id.in_(chain))):

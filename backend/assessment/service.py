@@ -59,7 +59,7 @@ def values_of(rows):
 
 def settings_for_many(units):
     """{unit_id: {code: Setting}} with one read of the settings along every unit's ancestor chain."""
-    chains = {u.id: scoring.ancestor_ids(u.path) for u in units}
+    chains = {u.id: scoring.scoring_chain(u) for u in units}  # strict ancestors: a unit never scores itself
     ids = {i for chain in chains.values() for i in chain}
     rows = db.session.scalars(select(IndicatorSetting).where(IndicatorSetting.unit_id.in_(ids))).all() if ids else []
     by_unit = {}

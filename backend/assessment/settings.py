@@ -1,5 +1,5 @@
-"""The department's weights and targets (assessment.configure): stored for the actor's own unit, applying to its
-whole subtree unless a unit below has rows of its own (the nearest ancestor's row wins, scoring.settings_for)."""
+"""The department's weights and targets (assessment.configure): stored for the actor's own unit, applying to the
+units below it (never to the unit itself: scoring.scoring_chain) unless a unit nearer has rows of its own."""
 
 from sqlalchemy import select
 
@@ -8,7 +8,7 @@ from backend.assessment.indicators import INDICATORS
 from backend.assessment.models import IndicatorSetting
 from backend.audit import service as audit_service
 from backend.db import transaction
-from backend.errors import ValidationFailed
+from backend.errors import PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
 from backend.orgs.scope import require_permission
@@ -17,9 +17,9 @@ TARGET_MAX = 10_000_000  # ×1000
 
 
 def current(actor):
-    """(unit, {code: Setting}) as they apply to the actor's own unit."""
+    """(unit, {code: Setting}) as the actor's unit sets them for its subtree (its own rows, else inherited)."""
     unit = db.session.get(OrgUnit, actor.org_unit_id)
-    return unit, scoring.settings_for(unit)
+    return unit, scoring.settings_for(unit, own=True)
 
 
 def parse(form):
@@ -85,14 +85,27 @@ def target_shown(indicator, target):
 
 
 def request_recompute(*, actor, year):
-    """Audit and start recomputing `year` in the background (assessment.configure). :returns: the thread or None
-    :raises ValidationFailed, PermissionDenied:"""
+    """Audit and start recomputing `year` (every unit nationwide) in the background: a root-level department's
+    (assessment.configure at the province) only, one run per year at a time. :returns: the thread or None
+    :raises ValidationFailed, PermissionDenied, RecomputeRunning:"""
     from backend.assessment import service, tasks
 
     require_permission(actor, "assessment.configure")
+    if db.session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == actor.org_unit_id)) is not None:
+        raise PermissionDenied("只有省级主管部门可以重新计算考核指标")
     year = service.parse_year(year)
-    with transaction():
-        audit_service.record(
-            actor=actor, action="assessment.recompute", object_type="assessment", object_id=year, details={"year": year}
-        )
-    return tasks.start_recompute(year)
+    if not tasks.acquire(year):  # before the audit: a refused request starts nothing
+        raise tasks.RecomputeRunning(details={"year": tasks.RecomputeRunning.message})
+    try:
+        with transaction():
+            audit_service.record(
+                actor=actor,
+                action="assessment.recompute",
+                object_type="assessment",
+                object_id=year,
+                details={"year": year},
+            )
+    except BaseException:
+        tasks.release(year)
+        raise
+    return tasks.start_recompute(year, locked=True)

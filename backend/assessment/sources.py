@@ -10,7 +10,7 @@ from backend.assistance.models import AssistanceCase
 from backend.bookings.models import Booking, Slot
 from backend.care.models import ContactPlan, ContactRecord
 from backend.extensions import db
-from backend.feedback.models import FeedbackCase, Rating
+from backend.feedback.models import SATISFIED_MIN, Complaint, FeedbackCase, Rating
 from backend.inbox.models import InboxMessage
 from backend.onboarding.models import OnboardingStep
 from backend.registration.models import Registration
@@ -169,11 +169,11 @@ def bookings_served(ctx):
 
 
 def bookings_no_show(ctx):
-    """No-shows over the bookings that were due to be served (not cancelled)."""
+    """No-shows over the bookings already settled (completed or no-show): future or pending ones are not counted."""
     return _pairs(
         _run(
             select(Booking.station_id, func.count().filter(Booking.status == "no_show"), func.count())
-            .where(_bookings_in_year(ctx), Booking.status.in_(("completed", "no_show", "checked_in", "booked")))
+            .where(_bookings_in_year(ctx), Booking.status.in_(("completed", "no_show")))
             .group_by(Booking.station_id)
         )
     )
@@ -215,7 +215,7 @@ def notifications_read(ctx):
 def satisfaction(ctx):
     return _pairs(
         _run(
-            select(Rating.station_id, func.count().filter(Rating.score >= 4), func.count())
+            select(Rating.station_id, func.count().filter(Rating.score >= SATISFIED_MIN), func.count())
             .where(Rating.created_at >= ctx["t0"], Rating.created_at < ctx["t1"])
             .group_by(Rating.station_id)
         )
@@ -223,14 +223,16 @@ def satisfaction(ctx):
 
 
 def complaints_in_time(ctx):
-    """Cases (bad ratings and complaints) closed in the year within their deadline, over all closed, by the unit
-    rated or complained about."""
+    """Complaints (投诉 only: not bad ratings, not suggestions) whose case closed in the year within its first
+    deadline, over all such closed cases, credited to the unit that handled the case at closing."""
     in_time = case((FeedbackCase.closed_in_time.is_(True), 1), else_=0)
     return _pairs(
         _run(
-            select(FeedbackCase.subject_unit_id, func.sum(in_time), func.count())
+            select(FeedbackCase.unit_id, func.sum(in_time), func.count())
+            .join(Complaint, Complaint.id == FeedbackCase.complaint_id)
+            .where(FeedbackCase.state == "closed", Complaint.kind == "complaint")
             .where(FeedbackCase.closed_at >= ctx["t0"], FeedbackCase.closed_at < ctx["t1"])
-            .group_by(FeedbackCase.subject_unit_id)
+            .group_by(FeedbackCase.unit_id)
         )
     )
 

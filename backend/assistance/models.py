@@ -24,6 +24,7 @@ class AssistanceCase(db.Model):
         Index("ix_assistance_case_veteran_id_id", "veteran_id", "id"),
         Index("ix_assistance_case_station_id_id", "station_id", "id"),
         Index("ix_assistance_case_budget_year", "budget_year", "funding_source"),
+        Index("ix_assistance_case_closed_on", "closed_on"),  # the daily prompt to rate (issue 20, migration 0028)
         CheckConstraint(_in("status", STATUSES), name="status_known"),
         CheckConstraint(_in("category", CATEGORIES), name="category_known"),
         CheckConstraint(f"funding_source IS NULL OR {_in('funding_source', FUNDING_SOURCES)}", name="funding_known"),

@@ -18,7 +18,8 @@ class AuditLog(db.Model):
         Index("ix_audit_log_occurred_at", "occurred_at"),
         Index("ix_audit_log_action", "action"),
         Index("ix_audit_log_object", "object_type", "object_id"),
-        Index("ix_audit_log_actor", "actor_type", "actor_id"),
+        Index("ix_audit_log_actor_id", "actor_type", "actor_id", "id"),  # one person's rows newest first (0028)
+        Index("ix_audit_log_result_id", "result", "id"),  # refusals newest first (0028)
         Index("ix_audit_log_org_path", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
     )
 

@@ -102,6 +102,7 @@ class Booking(db.Model):
         Index("ix_booking_veteran_id_id", "veteran_id", "id"),
         Index("ix_booking_slot_id", "slot_id"),
         Index("ix_booking_station_starts_at", "station_id", "starts_at"),
+        Index("ix_booking_completed_at", "completed_at"),  # the daily prompt to rate (issue 20, migration 0028)
         # the reminder and closing jobs: only bookings still open, by time
         Index(
             "ix_booking_open_starts_at",

@@ -72,6 +72,7 @@ class ContactRecord(db.Model):
     __table_args__ = (
         Index("ix_care_contact_veteran_date", "veteran_id", "contact_on", "id"),
         Index("ix_care_contact_station_date", "station_id", "contact_on"),
+        Index("ix_care_contact_contact_on", "contact_on"),  # the daily prompt to rate (issue 20, migration 0028)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

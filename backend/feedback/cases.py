@@ -8,7 +8,7 @@ therefore can never be assigned or act either (backend/feedback/handling.py).
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from backend import denials, pii
 from backend.audit import service as audit_service
@@ -25,14 +25,25 @@ from backend.registration.windows import today_cst
 from backend.staff.models import Staff
 from backend.veterans.models import Veteran
 
+COUNT_CAP = 1000  # the portal's figures count no further (backend/counting.py)
 OPEN_STATES = ("open", "contacted")  # the deadline runs; overdue ones escalate
 LINK = "pages/feedback/complaints"
 
 
-def handling_unit_for(unit_id):
-    """The unit above `unit_id` (a station's county center); the root handles its own."""
-    parent = db.session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == unit_id))
-    return parent or unit_id
+def handling_unit_for(unit_id, staff_id=None):
+    """The unit above the one concerned (a station's county center); the root handles its own. When a staff member
+    is concerned, the unit above the higher of (the station, the person's own unit): a county center's staff are
+    never handled by their own center."""
+    concerned = db.session.execute(select(OrgUnit.id, OrgUnit.depth).where(OrgUnit.id == unit_id)).first()
+    if staff_id is not None:
+        own = db.session.execute(
+            select(OrgUnit.id, OrgUnit.depth).join(Staff, Staff.org_unit_id == OrgUnit.id).where(Staff.id == staff_id)
+        ).first()
+        if own is not None and (concerned is None or own.depth < concerned.depth):
+            concerned = own
+    target = concerned.id if concerned is not None else unit_id
+    parent = db.session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == target))
+    return parent or target
 
 
 def unit_path(unit_id):
@@ -41,7 +52,8 @@ def unit_path(unit_id):
 
 def open_case(*, actor, source, veteran_id, subject_unit_id, subject_staff_id=None, rating=None, complaint=None):
     """A case for the unit above the subject unit (inside the caller's transaction); the veteran is told."""
-    unit_id = handling_unit_for(subject_unit_id)
+    unit_id = handling_unit_for(subject_unit_id, subject_staff_id)
+    due_on = rules.add_working_days(today_cst(), rules.due_days())
     case = FeedbackCase(
         source=source,
         rating_id=rating.id if rating is not None else None,
@@ -52,7 +64,8 @@ def open_case(*, actor, source, veteran_id, subject_unit_id, subject_staff_id=No
         unit_id=unit_id,
         state="open",
         escalations=0,
-        due_on=rules.add_working_days(today_cst(), rules.due_days()),
+        due_on=due_on,
+        first_due_on=due_on,
     )
     db.session.add(case)
     db.session.flush()
@@ -220,39 +233,36 @@ def names(cases, events=()):
 # --- figures
 
 
-def score_counts(*, actor, first, last):
-    """{score: count} of ratings of units in the actor's subtree made between first and last (CST dates, inclusive):
-    one GROUP BY over the rating's (station_id, created_at) index. Ratings of events the viewer served are shown:
-    only complaint texts about a person are hidden from that person."""
+def _period(first, last):
     from datetime import datetime, time
 
     from backend.registration.windows import CST
 
+    return datetime.combine(first, time.min, CST), datetime.combine(last + timedelta(days=1), time.min, CST)
+
+
+def score_counts(*, actor, first, last):
+    """{score: CappedCount} of ratings of units in the actor's subtree made between first and last (CST dates,
+    inclusive): per score an indexed LIMIT COUNT_CAP + 1 (never a full count at province scope; the assessment's
+    satisfaction figure has the whole year). Ratings of events the viewer served are shown: only complaint texts
+    about a person are hidden from that person."""
     require_permission(actor, "feedback.view")
-    start = datetime.combine(first, time.min, CST)
-    end = datetime.combine(last + timedelta(days=1), time.min, CST)
-    query = scoped(
-        select(Rating.score, func.count()).where(Rating.created_at >= start, Rating.created_at < end),
-        actor,
-        Rating.station_id,
-    ).group_by(Rating.score)
-    found = dict(db.session.execute(query).all())
-    return {score: found.get(score, 0) for score in (5, 4, 3, 2, 1)}
+    start, end = _period(first, last)
+    base = scoped(
+        select(Rating.id).where(Rating.created_at >= start, Rating.created_at < end), actor, Rating.station_id
+    )
+    return {score: capped_count(base.where(Rating.score == score), COUNT_CAP) for score in (5, 4, 3, 2, 1)}
 
 
 def closed_figures(*, actor, first, last):
-    """(closed, closed in time) of visible cases closed between first and last (CST dates)."""
-    from datetime import datetime, time
-
-    from backend.registration.windows import CST
-
-    start = datetime.combine(first, time.min, CST)
-    end = datetime.combine(last + timedelta(days=1), time.min, CST)
-    query = visible(
-        select(FeedbackCase.closed_in_time, func.count()).where(
+    """(closed, closed in time) of visible cases closed between first and last (CST dates): CappedCounts over the
+    (state, closed_at) index."""
+    require_permission(actor, "feedback.view")
+    start, end = _period(first, last)
+    base = visible(
+        select(FeedbackCase.id).where(
             FeedbackCase.state == "closed", FeedbackCase.closed_at >= start, FeedbackCase.closed_at < end
         ),
         actor,
-    ).group_by(FeedbackCase.closed_in_time)
-    found = dict(db.session.execute(query).all())
-    return sum(found.values()), found.get(True, 0)
+    )
+    return capped_count(base, COUNT_CAP), capped_count(base.where(FeedbackCase.closed_in_time.is_(True)), COUNT_CAP)

@@ -99,10 +99,10 @@ def submit(*, account, kind, text, about="unit", unit_id=None, staff_id=None, su
     return complaint, case
 
 
-def get_own(*, veteran_id, complaint_id):
-    complaint = db.session.scalars(
-        select(Complaint).where(Complaint.id == complaint_id, Complaint.veteran_id == veteran_id)
-    ).first()
+def get_own(*, veteran_id, complaint_id, lock=False):
+    """The veteran's own complaint (`lock`: FOR UPDATE, serialising writes under it). :raises ComplaintNotFound:"""
+    query = select(Complaint).where(Complaint.id == complaint_id, Complaint.veteran_id == veteran_id)
+    complaint = db.session.scalars(query.with_for_update() if lock else query).first()
     if complaint is None:
         if denials.exists(Complaint, complaint_id):
             raise denials.mark(ComplaintNotFound(), object_type="complaint", object_id=complaint_id)
@@ -150,7 +150,8 @@ def add_attachment(*, account, complaint_id, filename, data):
     path = storage_dir() / stored_name
     try:
         with transaction():
-            complaint = get_own(veteran_id=account.veteran_id, complaint_id=complaint_id)
+            # the row lock serialises concurrent uploads: the count below cannot be read twice before either insert
+            complaint = get_own(veteran_id=account.veteran_id, complaint_id=complaint_id, lock=True)
             if state_of(complaint.id) == "closed":
                 raise CaseStateInvalid("该投诉建议已办结，不能再补充材料", details={"state": "closed"})
             count = db.session.scalar(select(func.count()).where(ComplaintAttachment.complaint_id == complaint.id))

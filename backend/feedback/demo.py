@@ -36,6 +36,7 @@ def _case(rating_or_complaint, veteran, station, county, *, days_ago, subject_st
         escalations=0,
         opened_at=opened,
         due_on=add_working_days(today - timedelta(days=days_ago), 5),
+        first_due_on=add_working_days(today - timedelta(days=days_ago), 5),
     )
     db.session.add(case)
     db.session.flush()

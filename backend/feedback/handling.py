@@ -1,7 +1,9 @@
 """The steps of a feedback case (feedback.handle): assign, record the contact with the veteran, resolve with the
 outcome, revisit (回访) and close; escalation of overdue cases (the hourly job) and of unsatisfied revisits.
 
-open → contacted → resolved → closed (revisit satisfied or unreachable; closed_in_time compared with due_on).
+open → contacted → resolved → closed (revisit satisfied or unreachable). closed_in_time: the last resolution came
+by the first deadline (first_due_on, never the fresh one an escalation gives) and the veteran was reached to confirm
+(an "unreachable" revisit never counts as in time).
 An unsatisfied revisit moves the case up one level (like an overdue one); at the province it is reopened there.
 Every step checks the row's version (optimistic concurrency) and that the actor is not the subject: the subject
 cannot even find the case (cases.visible), and the check here is the second line.
@@ -56,7 +58,8 @@ def assign(*, actor, case_id, assignee_id, expected_version=None):
     :raises CaseNotFound, AssigneeInvalid, CaseStateInvalid, StaleUpdate, PermissionDenied:"""
     with transaction():
         case = _locked(actor, case_id, expected_version, ("open", "contacted", "resolved"))
-        assignee = db.session.get(Staff, int(assignee_id)) if str(assignee_id or "").isdigit() else None
+        raw = str(assignee_id or "")
+        assignee = db.session.get(Staff, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
         if (
             assignee is None
             or not assignee.is_active
@@ -116,11 +119,17 @@ def revisit(*, actor, case_id, result, expected_version=None):
             _move_up(case, actor=actor, reason="unsatisfied")
         else:
             case.state, case.closed_at = "closed", utcnow()
-            case.closed_in_time = today_cst() <= case.due_on
+            case.closed_in_time = in_time(case, result)
             _event(case, "closed", actor)
             _tell(case, "您反映的问题已办结", "感谢您的反馈，您反映的问题已办结。", "已办结")
             cases.audit(actor, "feedback.closed", case, result=result, in_time=case.closed_in_time)
     return case
+
+
+def in_time(case, result):
+    """Resolved (the last time) by the first deadline, and the veteran confirmed it (satisfied)."""
+    resolved_on = today_cst(case.resolved_at) if case.resolved_at is not None else today_cst()
+    return result == "satisfied" and resolved_on <= case.first_due_on
 
 
 def _tell(case, title, body, result):

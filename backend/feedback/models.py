@@ -12,6 +12,7 @@ from backend.extensions import db
 SUBJECTS = ("booking", "registration", "assistance", "contact", "visit")
 SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD_SCORE = 2  # 不满意 or worse opens a case
+SATISFIED_MIN = 4  # 满意率: 满意 and 非常满意 over all ratings (the portal and the assessment figure alike)
 COMPLAINT_KINDS = ("complaint", "suggestion")  # 投诉 | 建议
 CASE_SOURCES = ("rating", "complaint")
 CASE_STATES = ("open", "contacted", "resolved", "closed")
@@ -90,6 +91,7 @@ class FeedbackCase(db.Model):
     __table_args__ = (
         Index("ix_feedback_case_unit_id_id", "unit_id", "id"),
         Index("ix_feedback_case_open_due", "state", "due_on"),
+        Index("ix_feedback_case_state_closed_at", "state", "closed_at"),
         UniqueConstraint("rating_id", name="uq_feedback_case_rating"),
         UniqueConstraint("complaint_id", name="uq_feedback_case_complaint"),
         CheckConstraint(_in("source", CASE_SOURCES), name="source_known"),
@@ -109,7 +111,8 @@ class FeedbackCase(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     state: Mapped[str] = mapped_column(String(10), default="open")
     opened_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
-    due_on: Mapped[object] = mapped_column(Date)  # working days on China's calendar (chinese_calendar)
+    due_on: Mapped[object] = mapped_column(Date)  # working days on China's calendar (chinese_calendar); moves up
+    first_due_on: Mapped[object] = mapped_column(Date)  # the first deadline: "closed in time" is measured against it
     contacted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     handling_sealed: Mapped[str | None] = mapped_column(Text)  # how the veteran was contacted and what was done
     resolved_at: Mapped[object | None] = mapped_column(UTCDateTime)
@@ -120,6 +123,16 @@ class FeedbackCase(db.Model):
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+class FeedbackPromptMark(db.Model):
+    """The daily prompt's watermark (one row, id 1): the last CST day whose service events were prompted."""
+
+    __tablename__ = "feedback_prompt_mark"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    done_through: Mapped[object] = mapped_column(Date)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class FeedbackCaseEvent(db.Model):

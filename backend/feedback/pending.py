@@ -9,7 +9,7 @@ The staff members and stations a veteran may complain about are the ones that se
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import case, exists, select
 
 from backend.assistance.models import AssistanceCase
 from backend.bookings.models import Booking, BookingService
@@ -50,7 +50,9 @@ def _start(day):
 def _queries(veteran_id, since):
     """(subject, query of (id, station_id, staff_id, title part, when)) per source, the veteran's own rows since
     `since` (a CST date)."""
-    station = select(Veteran.station_id).where(Veteran.id == veteran_id).scalar_subquery()
+    # A registration belongs to the unit the veteran was at when it was made (its unit_id: a station or a grid),
+    # never to where the veteran lives now.
+    station = case((OrgUnit.level == "grid", OrgUnit.parent_id), else_=OrgUnit.id)
     return (
         (
             "booking",
@@ -63,6 +65,7 @@ def _queries(veteran_id, since):
         (
             "registration",
             select(Registration.id, station, Registration.reviewer_id, Registration.year, Registration.decided_at)
+            .join(OrgUnit, OrgUnit.id == Registration.unit_id)
             .where(Registration.veteran_id == veteran_id, Registration.status == "approved")
             .where(Registration.decided_at >= _start(since)),
             Registration.id,

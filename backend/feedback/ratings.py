@@ -68,6 +68,7 @@ def rate(*, account, subject, subject_id, score, comment=None):
                     source="rating",
                     veteran_id=veteran_id,
                     subject_unit_id=event.station_id,
+                    subject_staff_id=rating.staff_id,  # hidden from the person rated, who never handles it
                     rating=rating,
                 )
     except IntegrityError:  # the same rating raced in twice: the unique constraint answers

@@ -52,6 +52,7 @@ class Registration(db.Model):
         UniqueConstraint("veteran_id", "year", name="uq_registration_veteran_year"),
         Index("ix_registration_year_status", "year", "status"),
         Index("ix_registration_unit_id", "unit_id"),
+        Index("ix_registration_decided_at", "decided_at"),  # the daily prompt to rate (issue 20, migration 0028)
         # The overdue job's keyset over the year's drafts: empty (so free) outside the closing days.
         Index(
             "ix_registration_draft_year_id",

@@ -43,6 +43,7 @@ class Visit(db.Model):
         Index("ix_visit_campaign_station_id", "campaign_id", "station_id", "id"),
         Index("ix_visit_staff_id_status", "staff_id", "status"),
         Index("ix_visit_veteran_id", "veteran_id"),
+        Index("ix_visit_visited_on", "visited_on"),  # the daily prompt to rate (issue 20, migration 0028)
         CheckConstraint("status IN ('planned', 'done', 'skipped')", name="status"),
         CheckConstraint("amount_fen >= 0 AND amount_fen <= 100000000", name="amount_range"),
         CheckConstraint("funding_source IS NULL OR funding_source IN ('central', 'local')", name="funding_source"),

@@ -151,6 +151,7 @@ def _feedback(w, x1, x2):
         db.session.add(FeedbackCase(source=source, rating_id=ratings[2].id if source == "rating" else None,
                                     complaint_id=complaint.id if source == "complaint" else None, veteran_id=x1[2].id,
                                     subject_unit_id=w.x1.id, unit_id=w.x.id, state="closed", due_on=date(YEAR, 4, 8),
+                                    first_due_on=date(YEAR, 4, 8),
                                     closed_at=at(4, 5), closed_in_time=in_time))  # fmt: skip
 
 

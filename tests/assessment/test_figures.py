@@ -44,7 +44,7 @@ EXPECTED = {
     "utilisation": (400, None, 400),  # places taken / open capacity: 2/5 (the cancelled slot not counted)
     "notifications_read": (667, 0, 500),  # inbox entries of notifications read: 2/3, 0/1, 2/4
     "satisfaction": (667, 0, 500),  # ratings ≥ 4: 2/3, 0/1, 2/4
-    "complaints_in_time": (500, None, 500),  # closed cases in time: 1/2
+    "complaints_in_time": (None, None, 0),  # complaints closed in time, by the handling unit X: 0/1 (not the rating)
     "grid_coverage": (500, 500, 500),  # station + grid + worker: 2/4, 1/2, 3/6
     "onboarding": (667, None, 667),  # steps done by their due date: 2/3
     "archives": (None, None, 1000),  # X's room (yearly): due 1, done 1
@@ -63,7 +63,7 @@ def test_counts_roll_up_to_the_county_and_city_as_sums(small):
         if code in ("review_hours", "payment_days"):
             continue  # medians: checked above from the subtree's histogram
         county, stations = figure(small.x, code), [figure(small.x1, code), figure(small.x2, code)]
-        own = {"archives": (1, 1), "training": (35, 2)}.get(code, (0, 0))  # recorded at the county itself
+        own = {"archives": (1, 1), "training": (35, 2), "complaints_in_time": (0, 1)}.get(code, (0, 0))  # at X
         assert county.numerator == sum(s.numerator for s in stations) + own[0], code
         assert county.denominator == sum(s.denominator for s in stations) + own[1], code
         city = figure(small.city, code)

@@ -103,10 +103,11 @@ def test_settings_saved_and_audited(small, portal_app):
 
 def test_recompute_starts_a_background_run(small, portal_app, monkeypatch):
     started = []
-    monkeypatch.setattr(tasks, "start_recompute", lambda year: started.append(year))
-    client = portal_as(portal_app, small.supervisor_parent)
+    monkeypatch.setattr(tasks, "start_recompute", lambda year, locked=False: started.append(year))
+    client = portal_as(portal_app, create_staff(unit=small.province, roles=("supervisor",)))
     assert client.post("/assessment/recompute", data={"year": str(YEAR)}).status_code == 302
     assert started == [YEAR]
+    tasks.release(YEAR)  # the stub never ran the job that releases it
     assert client.post("/assessment/recompute", data={"year": "1999"}).status_code == 302
     assert started == [YEAR]
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied

@@ -7,6 +7,7 @@ from tests.authz.cells import Cell
 VIEWERS = ("staff_x", "staff_y", "supervisor_parent")  # assessment.view, each on its own unit
 VIEWERS_OF_X = ("staff_x", "supervisor_parent")
 CONFIGURERS = ("supervisor_parent",)
+RECOMPUTERS = ()  # a nationwide run: a province department's supervisor only (none in the matrix world)
 
 
 def _year():
@@ -42,6 +43,10 @@ ASSESSMENT_CELLS = {
         "POST", "/assessment/settings", CONFIGURERS, data=lambda w: _settings_form(), notes="the defaults, saved"
     ),
     ("portal", "assessment.recompute", "POST"): Cell(
-        "POST", "/assessment/recompute", CONFIGURERS, data={"year": "1999"}, notes="a refused year: no job starts"
+        "POST",
+        "/assessment/recompute",
+        RECOMPUTERS,
+        data={"year": "1999"},
+        notes="the city's supervisor is refused (403): recomputing is the province's; tests/assessment covers it",
     ),
 }

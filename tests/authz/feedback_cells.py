@@ -1,6 +1,7 @@
 """Authorization matrix cells of the feedback pages and phone routes, and of the auditor's conduct views (issue 20).
 
-Veteran A (station X1) rates contacts by staff_x badly, so cases are handled by county X: in staff_x's and the city
+Veteran A (station X1) rates contacts by a station worker of X1 badly, so cases are handled by county X (a contact by
+staff_x, a county X reviewer, would go to the city and be hidden from staff_x): in staff_x's and the city
 supervisor's scope, out of staff_y's (404). The list is feedback.view (scoped: staff_y sees an empty list); the
 steps and attachment downloads need feedback.handle with X in scope: only staff_x. Objects are made on first use."""
 
@@ -28,9 +29,15 @@ def _account(w):
 
 
 def _contact(w):
+    from backend.extensions import db
+    from backend.orgs.models import OrgUnit
+    from tests.factories import create_staff
     from tests.feedback.helpers import contact
 
-    return contact(w.veteran, w.staff_x)
+    if "feedback_server" not in w.objects:  # who served: a station worker of the veteran's station
+        station = db.session.get(OrgUnit, w.veteran.station_id)
+        w.objects["feedback_server"] = create_staff(unit=station, roles=("station_staff",))
+    return contact(w.veteran, w.objects["feedback_server"])
 
 
 def _bad_case(w):

@@ -38,7 +38,7 @@ def station_worker(world):
 
 def bad_rating(world, score=1, comment="态度很差"):
     veteran, account = veteran_with_account(world)
-    record = contact(veteran, world.staff_x)
+    record = contact(veteran, world.target)  # a station worker of X1: the case goes to county X
     rating, case = ratings.rate(account=account, subject="contact", subject_id=record.id, score=score, comment=comment)
     return veteran, account, rating, case
 

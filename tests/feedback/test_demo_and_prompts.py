@@ -1,6 +1,8 @@
 """The demo's feedback (ratings incl. bad ones with cases, one overdue, a complaint about a staff member, a closed
 case) and the inbox prompt to rate (no hooks: computed from the source tables, once per new event)."""
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import func, select
 
 from backend.db import transaction
@@ -41,9 +43,12 @@ def test_the_prompt_once_per_new_event(world):
     rated_only, rated_account = veteran_with_account(world)
     record = contact(rated_only, world.staff_x)
     ratings.rate(account=rated_account, subject="contact", subject_id=record.id, score=5)
-    contact(veteran, world.staff_x)
+    contact(veteran, world.staff_x)  # yesterday
     assert prompts.prompt_pending() == 1
-    assert prompts.prompt_pending() == 0
+    assert prompts.prompt_pending() == 0  # the watermark: yesterday is done
     assert _prompts(veteran.id) == 1 and _prompts(rated_only.id) == 0
-    contact(veteran, world.staff_x)  # a new event after the prompt
-    assert prompts.prompt_pending() == 1 and _prompts(veteran.id) == 2
+    contact(veteran, world.staff_x, days_ago=0)  # a new event today: prompted by tomorrow's run
+    assert prompts.prompt_pending() == 0
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert prompts.prompt_pending(now=tomorrow) == 1 and _prompts(veteran.id) == 2
+    assert prompts.prompt_pending(now=tomorrow) == 0

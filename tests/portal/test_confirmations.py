@@ -284,6 +284,9 @@ def _world_pages(world, api_app):
     add_veteran_accounts(world, api_app)
     disabled = create_staff(unit=world.x1, roles=("station_staff",), active=False)
     pages = [("security_admin", f"/staff/{disabled.id}")]
+    # issue 20: recomputing the figures is offered to a province department's supervisor only
+    world.staff["supervisor_province"] = create_staff(unit=world.province, roles=("supervisor",))
+    pages.append(("supervisor_province", "/assessment/"))
     for (app_name, _endpoint_name, method), cell in MATRIX.items():
         if app_name != "portal" or method != "GET":
             continue

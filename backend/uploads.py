@@ -10,7 +10,7 @@ import io
 import re
 import struct
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
@@ -132,6 +132,7 @@ def header_pixels(data, image_format):
 
 def reencode_image(data, image_format):
     """Decode and re-encode in the same format, honouring EXIF orientation, then dropping all metadata."""
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # a library imported later (WeasyPrint) may have switched it on
     pixels = header_pixels(data, image_format)
     if pixels is None:
         raise Rejected(BROKEN_IMAGE)

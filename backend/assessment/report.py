@@ -37,6 +37,11 @@ def _pdf(key, html):
             _CACHE.move_to_end(key)
             return _CACHE[key]
     import weasyprint  # imported here: only this download needs pango
+    from PIL import ImageFile
+
+    # WeasyPrint turns on Pillow's truncated-image loading for the whole process at import; the upload checks
+    # (backend/uploads.py) must keep refusing truncated images, and the report embeds no uploaded image.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     pdf = weasyprint.HTML(string=html, url_fetcher=refuse_urls).write_pdf()
     with _GUARD:

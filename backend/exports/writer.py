@@ -120,8 +120,15 @@ def csv_row(values, *, lineterminator="\r\n"):
     return buffer.getvalue()
 
 
+class CsvInvalid(ValueError):
+    """A CSV text the reader cannot parse (a field over the csv module's limit, a NUL byte)."""
+
+
 def csv_rows(text):
-    """The rows of a CSV text (a list of strings each), read lazily."""
+    """The rows of a CSV text (a list of strings each), read lazily; a broken file raises CsvInvalid."""
     import csv
 
-    return csv.reader(io.StringIO(text))
+    try:
+        yield from csv.reader(io.StringIO(text))
+    except csv.Error as error:
+        raise CsvInvalid(str(error)) from None

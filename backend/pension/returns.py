@@ -10,7 +10,6 @@ file again returns the earlier import. Failed payments go to the follow-up list;
 fixed (e.g. the account corrected) and the next month's run carries it as back pay (payroll_job.py).
 """
 
-import csv
 import hashlib
 import zipfile
 from array import array
@@ -22,7 +21,7 @@ from backend import pii
 from backend.audit import service as audit_service
 from backend.db import transaction, utcnow
 from backend.errors import NotFound, RuleViolation, ValidationFailed
-from backend.exports.writer import csv_rows
+from backend.exports.writer import CsvInvalid, csv_rows
 from backend.extensions import db
 from backend.orgs.scope import get_scoped, require_permission, subtree_unit_ids
 from backend.pension.models import PayAccount, PayrollLine, PayrollReturn, PayrollRun
@@ -87,7 +86,7 @@ def _rows(filename, content):
     try:
         for number, row in enumerate(csv_rows(text), start=1):
             yield number, [v.strip() for v in row]
-    except csv.Error:  # e.g. a field over the csv module's limit, a NUL byte
+    except CsvInvalid:  # e.g. a field over the csv module's limit, a NUL byte
         raise ReturnInvalid() from None
 
 

@@ -8,8 +8,9 @@ from tests.factories import PASSWORD, TOTP_SECRET
 def totp_code(staff_id, secret=TOTP_SECRET):
     """staffsec slice (issue 10): a TOTP code the server will accept now for `staff_id`.
 
-    Codes are single-use per 30-second step, within one step either side: pick the oldest acceptable step newer than
-    the last one used. A test logging one account in more than three times within 30 s gets its replay marker reset.
+    Codes are single-use per 30-second step, within one step either side: pick the current step, else the next one,
+    newer than the last one used (never the previous step: a step boundary between here and the server's check would
+    put it out of the window). A test logging one account in more often within 30 s gets its replay marker reset.
     """
     import pyotp
     from sqlalchemy import select, update
@@ -21,11 +22,11 @@ def totp_code(staff_id, secret=TOTP_SECRET):
 
     last = db.session.execute(select(Staff.totp_last_step).where(Staff.id == staff_id)).scalar()
     current = _step(utcnow())
-    candidates = [step for step in (current - 1, current, current + 1) if last is None or step > last]
+    candidates = [step for step in (current, current + 1) if last is None or step > last]
     if not candidates:
         with transaction():
             db.session.execute(update(Staff).where(Staff.id == staff_id).values(totp_last_step=None))
-        candidates = [current - 1]
+        candidates = [current]
     return pyotp.TOTP(secret).generate_otp(candidates[0])
 
 

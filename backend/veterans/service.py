@@ -15,6 +15,14 @@ from backend.orgs.scope import get_scoped, in_scope, require_permission
 from backend.veterans.identity import normalize_mobile, parse_id_number
 from backend.veterans.models import ID_CONTEXT, PHONE_CONTEXT, STATUS_LABELS, Veteran, VeteranHistory
 
+
+def _today_cst():
+    """Today in China Standard Time: a placement dated today (CST) is never 'in the future' before 08:00 CST."""
+    from backend.registration.windows import today_cst
+
+    return today_cst()
+
+
 EDITABLE = ("name", "id_number", "phone", "address", "grid_worker", "placement_date", "party_member", "status")
 
 
@@ -93,7 +101,7 @@ def clean_fields(fields):
             out[key] = value
     if "placement_date" in fields:
         value = fields["placement_date"]
-        if value and (not isinstance(value, date) or value > date.today()):
+        if value and (not isinstance(value, date) or value > _today_cst()):
             errors["placement_date"] = "安置日期不能晚于今天"
         out["placement_date"] = value or None
     if "party_member" in fields:

@@ -19,6 +19,21 @@ def init_app(app):
         lines = load_demo()
         click.echo("Demo data loaded." if lines else "Demo data already present; skipped.")
 
+    @app.cli.command("bootstrap")
+    @click.option("--province", required=True, help="the name of the top unit, e.g. 某省退役军人事务厅")
+    @click.option("--prefix", default="", help="prefix of the three administrator usernames")
+    def bootstrap_cmd(province, prefix):
+        """First start of a real deployment: the top unit and the three administrators, with one-time passwords."""
+        from backend.bootstrap import AlreadyBootstrapped, bootstrap
+
+        try:
+            created = bootstrap(province=province, prefix=prefix)
+        except AlreadyBootstrapped as exc:
+            raise click.ClickException("系统已有组织机构或账号，不能再次初始化 (the database is not empty)") from exc
+        click.echo("One-time passwords (shown once; each must be changed at first login, then TOTP is enrolled):")
+        for username, password, role in created:
+            click.echo(f"  {username:<16}{password:<20}{role}")
+
     @app.cli.command("run-jobs")
     def run_jobs():
         """Run the scheduled jobs once now (they are idempotent): overdue registrations, reminders."""

@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "staff.logout": "退出登录",
     "staff.password_change": "修改密码",
     "staff.create": "创建账号",
+    "system.bootstrap": "系统初始化（创建顶级单位与三员账号）",
     "staff.disable": "停用账号",
     "staff.enable": "启用账号",
     "staff.password_reset": "重置密码",

@@ -133,4 +133,5 @@ def create_app(config=None):
     app.add_template_filter(format_cst, "cst")
     register_blueprints(app)
     install_input_guards(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, security.upload_limit)  # before CSRFProtect reads a body
     return app

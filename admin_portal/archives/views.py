@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin_portal.archives import bp
-from admin_portal.security import permission_required
+from admin_portal.security import accepts_upload, permission_required
 from backend.archives import common, custody, files
 from backend.archives import requests as archive_requests
 from backend.archives.models import ARCHIVE_STATES, ArchiveLocation
@@ -180,6 +180,7 @@ def add_items(archive_id):
 
 
 @bp.route("/<id:archive_id>/files", methods=["POST"])
+@accepts_upload(files.MAX_BYTES)
 @permission_required("archives.manage")
 def upload(archive_id):
     upload = request.files.get("file")

@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin_portal.onboarding import bp
-from admin_portal.security import permission_required
+from admin_portal.security import accepts_upload, permission_required
 from backend.errors import RuleViolation, ValidationFailed
 from backend.onboarding import attachments, rules, steps
 from backend.onboarding import service as onboarding_service
@@ -38,13 +38,6 @@ def _date(name):
 def _failed(error):
     details = [v for v in (error.details or {}).values() if isinstance(v, str)]
     flash(error.message if isinstance(error, RuleViolation) or not details else "；".join(details), "danger")
-
-
-@bp.before_request
-def raise_upload_limit():
-    """Proof uploads may carry up to 5 MB; every other request keeps the 1 MB body limit."""
-    if request.endpoint == "onboarding.upload":
-        request.max_content_length = attachments.MAX_BYTES + 64 * 1024
 
 
 @bp.route("/")
@@ -225,6 +218,7 @@ def coordination(case_id, step):
 
 
 @bp.route("/<id:case_id>/steps/<step>/attachments", methods=["POST"])
+@accepts_upload(attachments.MAX_BYTES)
 @permission_required("onboarding.manage")
 def upload(case_id, step):
     upload = request.files.get("file")

@@ -7,7 +7,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin_portal.party import bp
-from admin_portal.security import permission_required
+from admin_portal.security import accepts_upload, permission_required
 from backend.errors import RuleViolation, ValidationFailed
 from backend.orgs.scope import scoped
 from backend.party import evaluations, figures
@@ -235,6 +235,7 @@ def cancel_transfer(transfer_id):
 
 
 @bp.post("/veterans/<id:veteran_id>/evaluations")
+@accepts_upload(evaluations.uploads.MAX_BYTES)
 @permission_required("party.manage")
 def record_evaluation(veteran_id):
     def act():

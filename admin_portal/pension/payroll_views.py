@@ -7,7 +7,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin_portal.pension import bp
-from admin_portal.security import permission_required
+from admin_portal.security import accepts_upload, permission_required
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.funding.figures import picker_units
 from backend.pension import bank_files, payroll, returns
@@ -167,6 +167,7 @@ def payroll_export(run_id):
 
 
 @bp.route("/payroll/<id:run_id>/returns", methods=["POST"])
+@accepts_upload(returns.MAX_BYTES)
 @permission_required("pension.batch")
 def payroll_return(run_id):
     upload = request.files.get("file")

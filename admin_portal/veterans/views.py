@@ -16,7 +16,7 @@ from admin_portal.onboarding.panel import veteran_parts as onboarding_parts  # i
 from admin_portal.orgs.tree import unit_tree
 from admin_portal.party.panel import veteran_parts as party_parts  # issue 19: membership, evaluations
 from admin_portal.pension.panel import veteran_parts as pension_parts  # issue 18: pay, state, account (masked)
-from admin_portal.security import permission_required
+from admin_portal.security import accepts_upload, permission_required
 from admin_portal.veterans.forms import ImportForm, MoveForm, VeteranEditForm, VeteranForm, unit_choices
 from backend.accounts import service as accounts_service
 from backend.bookings import blocks as booking_blocks  # bookings slice (issue 14)
@@ -255,6 +255,7 @@ def move(veteran_id):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@accepts_upload(importer.MAX_BYTES)
 @permission_required("veterans.import")
 def import_sheet():
     form = ImportForm()

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from admin_portal.security import permission_required
+from admin_portal.security import accepts_upload, permission_required
 from admin_portal.visits import bp
 from backend.errors import RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -203,6 +203,7 @@ def skip(visit_id):
 
 
 @bp.route("/visit/<id:visit_id>/photos", methods=["POST"])
+@accepts_upload(attachments.MAX_BYTES)
 @permission_required("care.visits")
 def upload(visit_id):
     upload = request.files.get("photo")

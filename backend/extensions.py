@@ -53,6 +53,7 @@ def celery_init_app(app):
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    from config.jobs import beat_conf
     from config.settings import QueueNames
 
     broker = app.config.get("CELERY_BROKER_URL")
@@ -74,6 +75,7 @@ def celery_init_app(app):
         enable_utc=True,
         broker_connection_retry_on_startup=True,
     )
+    celery_app.conf.update(beat_conf(app.config, broker))  # deploy slice (issue 21): beat exactly once (RedBeat)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

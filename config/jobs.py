@@ -1,6 +1,6 @@
 """Celery queues, the beat schedule and the task modules, mixed into Base (config/settings.py re-exports QueueNames)."""
 
-from config.env import env_int
+from config.env import env, env_int
 
 
 class QueueNames:
@@ -17,6 +17,14 @@ class QueueNames:
 
 
 class JobSettings:
+    # deploy slice (issue 21): beat runs exactly once. With a broker, beat uses RedBeat: the schedule lives in Redis and
+    # the running beat holds a Redis lock (taken at start, renewed on every tick, at most BEAT_MAX_LOOP_INTERVAL apart)
+    # that any second beat waits on; if the holder dies, a waiting beat takes over within BEAT_LOCK_TIMEOUT seconds
+    # plus one loop interval. Without a broker (the embedded mode) there is no beat at all. See beat_conf().
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    BEAT_REDIS_URL = env("BEAT_REDIS_URL")  # unset: REDIS_URL, else the broker
+    BEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_TIMEOUT", 60)
+    BEAT_MAX_LOOP_INTERVAL = env_int("BEAT_MAX_LOOP_INTERVAL", 10)
     NOTIFY_QUEUE = {"queue": QueueNames.NOTIFY}  # notifications slice (issue 13): where beat sends the notify jobs
     # Beat runs once; both jobs are idempotent, so hourly runs act once, soon after midnight CST.
     CELERY_BEAT_SCHEDULE = {
@@ -65,3 +73,20 @@ class JobSettings:
         "backend.assessment.tasks",  # issue 20: the assessment figures
         "backend.feedback.tasks",  # issue 20: escalation, rating prompts
     ]
+
+
+def beat_conf(config, broker):
+    """The Celery settings of beat for the Flask `config` (a mapping): RedBeat and its lock when a broker is set, none
+    otherwise (embedded mode: tasks run eagerly and `run-jobs` replaces beat)."""
+    if not broker:
+        return {}
+    if not config["BEAT_LOCK_TIMEOUT"] > config["BEAT_MAX_LOOP_INTERVAL"] > 0:
+        raise RuntimeError("BEAT_LOCK_TIMEOUT must exceed BEAT_MAX_LOOP_INTERVAL (> 0): the lock is renewed each loop")
+    return {
+        "beat_scheduler": config["CELERY_BEAT_SCHEDULER"],
+        "beat_max_loop_interval": config["BEAT_MAX_LOOP_INTERVAL"],
+        "redbeat_redis_url": config.get("BEAT_REDIS_URL") or config.get("REDIS_URL") or broker,
+        "redbeat_redis_options": {},  # the broker's transport options (visibility_timeout) are not the lock's
+        "redbeat_key_prefix": "veterans:beat:",
+        "redbeat_lock_timeout": config["BEAT_LOCK_TIMEOUT"],
+    }

@@ -264,6 +264,9 @@ class Test(Base):
     WECHAT_API_BASE = "http://fake-wechat.invalid/"  # conftest points it at the in-process fake
 
 
+PLACEHOLDER = "CHANGE-ME"  # deploy slice (issue 21): the value deploy/env.example gives every secret
+
+
 class Production(Base):
     APP_ENV = "production"
     WECHAT_APPID = env("WECHAT_APPID")
@@ -317,6 +320,10 @@ class Production(Base):
 
     @classmethod
     def validate(cls):
+        # deploy slice (issue 21): no setting may still hold deploy/*.example's placeholder
+        unfilled = sorted(n for n in dir(cls) if n.isupper() and PLACEHOLDER in str(getattr(cls, n) or ""))
+        if unfilled:
+            raise RuntimeError(f"Production refuses the example's placeholder {PLACEHOLDER} in: {', '.join(unfilled)}")
         optional = ("PII_ENCRYPTION_KEY", "PII_HMAC_KEY") if has_versioned_keys(cls) else ()  # issue 15: PII_KEYS
         missing = [name for name in cls.REQUIRED if not getattr(cls, name) and name not in optional]
         if missing:

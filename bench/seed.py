@@ -13,7 +13,8 @@ a realistic status mix with sealed content, trips with sealed details, inbox mes
 level (province, a city, a county, a station) created through backend/staff/service.py, whose passwords go to
 bench/.logins (git-ignored). PostgreSQL is loaded with COPY in chunks; SQLite (tests) with executemany.
 It connects as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL) and uses the PII keys of APP_ENV's
-configuration (development by default), which the benchmarked server must share.
+configuration (development by default), which the benchmarked server must share. On PostgreSQL it then fills the
+capability tables through bench/seed_caps.py (issue 21; proportions there; `--no-capabilities` skips them).
 """
 
 import argparse
@@ -184,8 +185,22 @@ def _staff(levels, logins, out):
     return lines
 
 
-def seed(app, *, veterans, units, accounts=None, trips=None, seed=20261126, reset=False, logins=LOGINS, out=print):
-    """Fill the database of `app` (already migrated). Returns a dict of counts and the seconds taken.
+def seed(
+    app,
+    *,
+    veterans,
+    units,
+    accounts=None,
+    trips=None,
+    seed=20261126,
+    reset=False,
+    logins=LOGINS,
+    out=print,
+    capabilities=True,
+):
+    """Fill the database of `app` (already migrated). Returns a dict of counts and the seconds taken. With
+    `capabilities` (PostgreSQL only; skipped elsewhere) bench/seed_caps.py then adds bookings, pension, notifications,
+    ratings, contacts, assistance, onboarding and archives (issue 21); their row counts are under "capabilities".
 
     :raises SystemExit: the database holds units (without `reset`), or a table gained a NOT NULL column no
         generator fills.
@@ -244,9 +259,15 @@ def seed(app, *, veterans, units, accounts=None, trips=None, seed=20261126, rese
         out(f"  unit_stat {rollup():>18,} rows (figures rolled up)")
     Path(logins).write_text("\n".join(lines) + "\n", encoding="utf-8")
     Path(logins).chmod(0o600)
+    caps = None
+    if capabilities and writer.pg:  # issue 21: the capability tables (set-based SQL, PostgreSQL only)
+        from bench.seed_caps import seed_capabilities
+
+        caps = seed_capabilities(app, seed=seed, out=out)
     seconds = time.monotonic() - started
     out(f"seeded in {seconds:.1f} s")
-    return {"veterans": veterans, "units": sum(map(len, levels.values())), "accounts": accounts, "seconds": seconds}
+    stats = {"veterans": veterans, "units": sum(map(len, levels.values())), "accounts": accounts, "seconds": seconds}
+    return stats | ({"capabilities": caps} if caps is not None else {})
 
 
 def make_app(database_url):
@@ -268,6 +289,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--reset", action="store_true", help="empty every table first")
     parser.add_argument(
+        "--capabilities",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also fill the capability tables (bench/seed_caps.py, PostgreSQL only; default on)",
+    )
+    parser.add_argument(
         "--database-url", default=os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL")
     )
     args = parser.parse_args(argv)
@@ -281,6 +308,7 @@ def main(argv=None):
         trips=args.trips,
         seed=args.seed,
         reset=args.reset,
+        capabilities=args.capabilities,
     )
 
 

@@ -105,10 +105,64 @@ def test_the_seeder_fills_a_province_as_production_writes_it(bench):
         assert db.session.scalar(select(func.count()).select_from(WechatAccount)) == 30
         statuses = set(db.session.scalars(text("SELECT DISTINCT status FROM registration")))
         assert {"approved", "submitted"} <= statuses
-        assert db.session.scalar(select(func.count()).select_from(Staff)) == 5  # 4 levels + the bootstrap admin
+        humans = select(func.count()).select_from(Staff).where(Staff.username.not_like("bench-st-%"))
+        assert db.session.scalar(humans) == 5  # 4 levels + the bootstrap admin (station staff: capabilities)
         db.session.remove()
     assert len(bench.logins.read_text().splitlines()) == 4
     assert any("veteran" in line and "300" in line for line in bench.printed)
+
+
+CAPABILITY_TABLES = (
+    "booking_service", "slot", "booking", "pay_profile", "pay_state_event", "pay_amount", "pay_account",
+    "payroll_run", "payroll_line", "pay_funding_total", "notification", "delivery", "rating", "care_contact",
+    "care_contact_plan", "assistance_case", "assistance_event", "onboarding_case", "onboarding_step", "archive",
+    "archive_location", "archive_inspection", "archive_access_log",
+)  # fmt: skip
+
+
+@pytest.mark.no_db
+def test_the_seeder_fills_every_capability_validly(bench):
+    """Issue 21: bench/seed_caps.py (PostgreSQL only) fills every capability table with rows the services accept."""
+    if not harness.is_postgres():
+        pytest.skip("bench/seed_caps.py is set-based SQL for PostgreSQL")
+    from datetime import timedelta
+
+    from backend import pii
+    from backend.bookings.models import BookingService
+    from backend.bookings.slots import free_slots
+    from backend.pension.accounts import CONTEXT
+    from backend.registration.windows import today_cst
+    from bench.seed_caps import seed_capabilities
+
+    caps = bench.stats["capabilities"]
+    assert {t: caps.get(t, 0) for t in CAPABILITY_TABLES if not caps.get(t)} == {}
+    with bench.apps.seeder.app_context():
+        one = lambda sql: db.session.execute(text(sql)).scalar()  # noqa: E731
+        assert {
+            t: one(f'SELECT count(*) FROM "{t}"') for t in CAPABILITY_TABLES if not one(f'SELECT 1 FROM "{t}"')
+        } == {}
+        assert one("SELECT count(*) FROM slot WHERE booked > capacity") == 0
+        held = "SELECT slot_id, count(*) AS n FROM booking WHERE status <> 'cancelled' GROUP BY slot_id"
+        mismatch = (
+            f"SELECT count(*) FROM slot s LEFT JOIN ({held}) c ON c.slot_id = s.id WHERE s.booked <> COALESCE(c.n, 0)"
+        )
+        assert one(mismatch) == 0
+        unpaid = (
+            "NOT EXISTS (SELECT 1 FROM pay_profile p JOIN pay_account a USING (veteran_id) WHERE p.veteran_id = v.id)"
+        )
+        assert one(f"SELECT count(*) FROM veteran v WHERE v.status = 'active' AND {unpaid}") == 0
+        sealed, last4 = db.session.execute(text("SELECT account_enc, account_last4 FROM pay_account LIMIT 1")).one()
+        number = pii.decrypt(sealed, context=CONTEXT)
+        assert number.isdigit() and number.endswith(last4)
+        assert {"completed", "no_show", "cancelled", "booked"} <= set(
+            db.session.scalars(text("SELECT status FROM booking"))
+        )
+        service = db.session.scalars(select(BookingService).order_by(BookingService.id)).first()
+        assert free_slots(service, today_cst(), today_cst() + timedelta(days=14))  # the phone's slot list
+        db.session.remove()
+        with pytest.raises(SystemExit, match="seeded already"):
+            seed_capabilities(bench.apps.seeder, out=lambda line: None)
+        db.session.remove()
 
 
 @pytest.mark.no_db

@@ -179,8 +179,8 @@ def one(root, trace):
             run_id = conn.execute(
                 text(
                     "INSERT INTO payroll_run (unit_id, month, number, state, maker_id, total_rows, processed_rows, "
-                    "exception_count, total_fen, created_at, version_id) "
-                    "VALUES (:u, :m, :n, 'queued', :mk, 0, 0, 0, 0, now(), 1) RETURNING id"
+                    "exception_count, total_fen, created_at, updated_at, version_id) "
+                    "VALUES (:u, :m, :n, 'queued', :mk, 0, 0, 0, 0, now(), now(), 1) RETURNING id"
                 ),
                 {"u": root, "m": MONTH, "n": f"bench-{root}-{time.time_ns()}", "mk": maker},
             ).scalar()
@@ -204,7 +204,9 @@ def one(root, trace):
 
 def measure(root, trace):
     command = [sys.executable, __file__, "--one", str(root)] + (["--tracemalloc"] if trace else [])
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"bench/payroll.py: the run of unit {root} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

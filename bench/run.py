@@ -9,8 +9,12 @@ come from bench/.logins), it starts gunicorn (wsgi:application, BENCHMARK_ENDPOI
 endpoint) unless --url names a running server, warms every target up, then runs --rounds rounds of every target in
 turn (A B C ... A B C ...) for --duration seconds each at --connections connections. Phone targets carry an access
 token minted for a seeded bound account; portal pages are measured at province and station scope with the session
-cookie of a seeded staff member. It then runs bench/exports.py and bench/jobs.py when present and prints their
-lines. See bench/load.py for the load generator and its limits. Prints; asserts nothing.
+cookie of a seeded staff member. Issue 21 adds `GET /services/{id}/slots` and `POST /bookings` (bench/caps.py: a pool
+of --book-pool veterans, each booking a different free slot; the bench cancels its bookings after every run) when the
+database holds bench/seed_caps.py's services. It then runs the extras and prints their lines: bench/exports.py,
+bench/jobs.py (--jobs-database-url), bench/assessment.py and bench/exports_caps.py (on the benchmarked database) and
+bench/payroll.py (--payroll-database-url: a database of its own, it truncates tables). See bench/load.py for the load
+generator and its limits. Prints; asserts nothing.
 """
 
 import argparse
@@ -23,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import load, targets  # noqa: E402
+from bench import caps, load, targets  # noqa: E402
 from bench.targets import Results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +41,8 @@ USER_AGENT = "veterans-bench"
 
 
 def _headers(target, token, cookies):
+    if target.auth == "own":  # bench/caps.py: a target with its own token
+        return {"User-Agent": USER_AGENT, **target.headers}
     if target.auth == "token":
         return {"User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"}
     if target.auth:
@@ -62,22 +68,29 @@ def portal_cookies(base, logins):
     return cookies
 
 
-def _interleaved(base, chosen, args, token, login, results, verbose=True):
+def _measure(base, target, args, token, cookies, duration, pool=None):
+    """One measurement of a target: a scripted one (bench/caps.py's POST) through its wrk script, then the bench
+    cancels what it booked; any other a GET through bench/load.py."""
+    if getattr(target, "lua", None):
+        sample = caps.measure(base, target, duration=duration, connections=args.connections)
+        caps.reset(pool)
+        return sample
+    headers = _headers(target, token, cookies)
+    return load.measure(base + target.path, headers=headers, duration=duration, connections=args.connections)
+
+
+def _interleaved(base, chosen, args, token, login, results, verbose=True, pool=None):
     """Warm every target up, then run the rounds A B C ... A B C ...; before each round the staff log in afresh (so
     the idle timeout never ends a session mid-run) and every target is checked for a 2xx answer before and after its
     measurement (wrk counts only 4xx/5xx as errors, not a redirect to the login page)."""
     cookies = login()
     for target in chosen:  # warm-up, not recorded
-        headers = _headers(target, token, cookies)
-        load.measure(base + target.path, headers=headers, duration=args.warmup, connections=args.connections)
+        _measure(base, target, args, token, cookies, args.warmup, pool)
     for round_no in range(1, args.rounds + 1):
         cookies = login()
         _preflight(base, chosen, token, cookies, results)
         for target in chosen:
-            headers = _headers(target, token, cookies)
-            sample = load.measure(
-                base + target.path, headers=headers, duration=args.duration, connections=args.connections
-            )
+            sample = _measure(base, target, args, token, cookies, args.duration, pool)
             results.add(target.name, sample)
             _preflight(base, [target], token, cookies, results)  # and after: wrk takes a redirect for a success
         if verbose:
@@ -88,6 +101,8 @@ def _preflight(base, chosen, token, cookies, results):
     import requests
 
     for target in chosen:
+        if getattr(target, "lua", None):  # a POST: its wrk run counts the non-2xx answers
+            continue
         headers = _headers(target, token, cookies)
         answer = requests.get(base + target.path, headers=headers, allow_redirects=False, timeout=120)
         if results.statuses.get(target.name, 200) in range(200, 300):
@@ -134,17 +149,25 @@ def _purge_bench_queue(broker):
 def _extras(args):
     """Other slices' scripts, with their own output: bench/exports.py (needs no database) and bench/jobs.py, which
     TRUNCATEs and seeds tables, so it runs only on --jobs-database-url (a database of its own), never the seeded one."""
-    for script, database_url in (("exports.py", None), ("jobs.py", args.jobs_database_url)):
+    extras = [("exports.py", None, []), ("jobs.py", args.jobs_database_url, [])]
+    # issue 21: the assessment dashboard and the new exports on the benchmarked database; the payroll run at 1M on a
+    # database of its own (it truncates tables), only when --payroll-database-url names one
+    extras += [("assessment.py", args.database_url, [])]
+    extras += [("exports_caps.py", args.database_url, ["--logins", args.logins])]
+    extras += [("payroll.py", args.payroll_database_url, ["--veterans", str(args.payroll_veterans)])]
+    for script, database_url, options in extras:
         path = ROOT / "bench" / script
         if not path.exists():
             print(f"\nbench/{script}: not present, skipped")
             continue
-        if script == "jobs.py" and not database_url:
-            print("\nbench/jobs.py: skipped (it truncates tables: set --jobs-database-url to a database of its own)")
+        if script in ("jobs.py", "payroll.py") and not database_url:
+            flag = "--jobs-database-url" if script == "jobs.py" else "--payroll-database-url"
+            print(f"\nbench/{script}: skipped (it truncates tables: set {flag} to a database of its own)")
             continue
         print(f"\nbench/{script}:", flush=True)
         env = {**os.environ, **({"DATABASE_URL": database_url} if database_url else {})}
-        done = subprocess.run([sys.executable, str(path)], cwd=ROOT, env=env, capture_output=True, text=True)
+        command = [sys.executable, str(path), *options]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         for line in (done.stdout + done.stderr).splitlines():
             print(f"  {line}")
         if done.returncode:
@@ -155,6 +178,10 @@ def run(args):
     chosen = [t for t in targets.ALL if not args.only or any(s in t.name for s in args.only)]
     api_app = _api_app(args)
     token = targets.mint_token(api_app)
+    pool = None
+    if args.book_pool and (not args.only or any(s in n for s in args.only for n in (caps.SLOTS, caps.BOOK))):
+        found, pool = caps.prepare(api_app, args.database_url, args.book_pool)
+        chosen += [t for t in found if not args.only or any(s in t.name for s in args.only)]
     logins = targets.read_logins(args.logins)
     print(f"load: {load.generator_name()}; {args.connections} connections, {args.rounds} rounds x {args.duration} s")
     server = None
@@ -171,12 +198,13 @@ def run(args):
     base = args.url or server.base
     results = Results()
     try:
-        _interleaved(base, chosen, args, token, lambda: portal_cookies(base, logins), results)
+        _interleaved(base, chosen, args, token, lambda: portal_cookies(base, logins), results, pool=pool)
     finally:
         if server:
             server.__exit__(None, None, None)
         _purge_bench_queue(args.broker)
-    targets.report(results)
+    targets.report(results, ratios=targets.RATIOS + caps.RATIOS)
+    caps.report(results)
     if not args.skip_extras:
         _extras(args)
 
@@ -271,6 +299,15 @@ def main(argv=None):
         default=os.environ.get("BENCH_JOBS_DATABASE_URL"),
         help="the owner's URL of a database of its own for bench/jobs.py (it truncates tables)",
     )
+    parser.add_argument(
+        "--book-pool", type=int, default=4000, help="veterans booking in POST /bookings (0: no booking targets)"
+    )
+    parser.add_argument(
+        "--payroll-database-url",
+        default=os.environ.get("BENCH_PAYROLL_DATABASE_URL"),
+        help="the owner's URL of a database of its own for bench/payroll.py (it truncates tables)",
+    )
+    parser.add_argument("--payroll-veterans", type=int, default=1_000_000, help="bench/payroll.py's large run")
     parser.add_argument("--worker-table", action="store_true", help="P0: B_json and B_db1 under four configurations")
     parser.add_argument("--smoke", action="store_true", help="Flask test client, a few requests per target")
     args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask_talisman import Talisman
 
 from backend import create_app as create_backend
+from backend.db import install_web_limits
 from backend.extensions import portal_limiter
 from backend.webguard import install_input_guards
 from backend.webutil import install_id_converter, install_request_context
@@ -101,6 +102,7 @@ CSP = {
 
 def create_app(config=None):
     app = create_backend(config)
+    install_web_limits(app)  # issue 21: the web processes' statement_timeout (DB_STATEMENT_TIMEOUT_MS)
     app.name = "admin_portal"
     if app.config["APP_ENV"] == "production":  # staffsec slice (issue 10): 三员分立 of existing accounts
         from backend.staff.separation import enforce_role_separation

@@ -5,10 +5,12 @@ import logging
 from flask import render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from backend import denials
+from backend.db import is_statement_timeout
 from backend.errors import AppError, PermissionDenied, StaleUpdate
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ MESSAGES = {
     413: ("内容过大", "提交的内容超过了大小限制。"),
     422: ("内容有误", "提交的内容有误，请检查后重试。"),
     429: ("操作过于频繁", "操作过于频繁，请稍后再试。"),
+    503: ("系统繁忙", "系统繁忙，请稍后再试。"),  # issue 21: server.busy, a query ran past statement_timeout
     500: ("系统繁忙", "系统出现问题，请稍后再试。如问题持续，请联系系统管理员并提供下方的请求编号。"),
 }
 
@@ -61,8 +64,18 @@ def handle_stale(error):
     return handle_app_error(StaleUpdate())
 
 
+def handle_operational(error):
+    """Issue 21: a query cancelled by statement_timeout is a 503 page; any other database failure stays a 500."""
+    if is_statement_timeout(error):
+        log.warning("statement cancelled by statement_timeout")
+        body, status = render_error(503)
+        return body, status, {"Retry-After": "5"}
+    return handle_unexpected(error)
+
+
 def register(app):
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)

@@ -90,6 +90,34 @@ def install_idle_ping(engine, idle_seconds):
             raise
 
 
+def install_statement_timeout(engine, milliseconds):
+    """Issue 21 (P9): every statement on this engine's PostgreSQL connections is cancelled after `milliseconds`.
+
+    Passed as the libpq `options` of each new connection (no extra round trip, and it survives the pool's rollback,
+    which a plain SET inside a transaction would not). Only the web processes call this (install_web_limits): a
+    Celery job or a migration may legitimately run longer. None or 0 sets nothing; SQLite is left alone.
+    """
+    if not milliseconds or milliseconds <= 0 or engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _with_timeout(dialect, conn_rec, cargs, cparams):
+        options = cparams.get("options", "")
+        cparams["options"] = f"{options} -c statement_timeout={int(milliseconds)}".strip()
+
+
+def install_web_limits(app):
+    """Issue 21: the web factories' bound on every query (DB_STATEMENT_TIMEOUT_MS) on each engine of `app`."""
+    with app.app_context():
+        for engine in db.engines.values():
+            install_statement_timeout(engine, app.config.get("DB_STATEMENT_TIMEOUT_MS"))
+
+
+def is_statement_timeout(error):
+    """True for a statement PostgreSQL cancelled (SQLSTATE 57014: statement_timeout or a cancel request)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "57014"
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_write(state):
     """A bulk UPDATE/DELETE (or textual SQL) may change rows the session holds without it knowing."""

@@ -84,9 +84,19 @@ class UpstreamFailed(AppError):
     message = "微信服务暂时不可用，请稍后再试"
 
 
+class ServerBusy(AppError):
+    """Issue 21 (P9): a query ran past DB_STATEMENT_TIMEOUT_MS and PostgreSQL cancelled it; nothing was written (the
+    transaction rolls back). Both apps map the cancelled statement to this, never to a 500."""
+
+    status = 503
+    code = "server.busy"
+    message = "系统繁忙，请稍后再试"
+
+
 # code -> status. The single list of codes clients may branch on.
 CODES = {
     "server.internal_error": 500,
+    "server.busy": 503,  # issue 21: a statement ran past DB_STATEMENT_TIMEOUT_MS
     "request.invalid": 422,
     "request.malformed": 400,
     "request.too_large": 413,

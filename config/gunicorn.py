@@ -5,6 +5,13 @@ The worker class and count come from the measured table in docs/performance.md (
 workers at well under half the memory, because requests spend much of their time waiting on PostgreSQL and Redis.
 Scale out with more instances rather than more workers per 2-core machine. Every value can be overridden by the
 environment (GUNICORN_*), e.g. on a larger machine.
+
+Issue 21 (P9, "every request ends within 10 s"): the bound is DB_STATEMENT_TIMEOUT_MS (8 s in production, web
+processes only), which cancels a slow query and answers 503 server.busy, plus the reverse proxy's read timeout for the
+client. `timeout` stays 30 s on purpose: under gthread it is the worker's heartbeat, not a per-request limit (a slow
+request in one thread does not trip it), and when it does fire it kills every thread of the worker, turning the
+other in-flight requests into 5xx. It is the backstop for a wedged worker, so it must stay well above the 8 s query
+bound; bench/journeys.py measures the resulting maximum response time under overload (docs/performance.md).
 """
 
 import os

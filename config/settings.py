@@ -108,6 +108,9 @@ class Base(
     # idle longer than DB_PING_IDLE_SECONDS; pool_recycle replaces connections older than that many seconds.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": env_int("DB_POOL_RECYCLE_SECONDS", 1800), "hide_parameters": True}
     DB_PING_IDLE_SECONDS = env_int("DB_PING_IDLE_SECONDS", 30)
+    # issue 21 (P9): the web processes' PostgreSQL statement_timeout in ms (0 = none); a cancelled query answers 503
+    # server.busy. Celery workers and migrations never get it (backend/db.py install_web_limits).
+    DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 0)
     # dbroles slice: migrations run as the owner (MIGRATION_DATABASE_URL; unset = DATABASE_URL, e.g. SQLite), the web
     # and workers as an app role that owns nothing. APP_DATABASE_ROLE names the role `flask db upgrade` grants to
     # (default: the user in DATABASE_URL when it differs from the owner). See backend/dbroles.py.
@@ -277,6 +280,7 @@ class Production(Base):
     WECHAT_PUSH_MAX_AGE = int(env("WECHAT_PUSH_MAX_AGE", "300"))
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", True)
+    DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 8000)  # issue 21: every request ends within 10 s
 
     REQUIRED = (
         "SECRET_KEY",

@@ -3,6 +3,7 @@
 import flask_smorest
 
 from backend import create_app as create_backend
+from backend.db import install_web_limits
 from backend.extensions import api_limiter, jwt
 from backend.webguard import install_input_guards
 from backend.webutil import IdConverter, install_id_converter, install_request_context
@@ -71,6 +72,7 @@ def register_blueprints(api):
 
 def create_app(config=None):
     app = create_backend(config)
+    install_web_limits(app)  # issue 21: the web processes' statement_timeout (DB_STATEMENT_TIMEOUT_MS)
     app.name = "miniprogram_api"
     if app.config["APP_ENV"] == "production":  # staffsec slice (issue 10): 三员分立 of existing accounts
         from backend.staff.separation import enforce_role_separation

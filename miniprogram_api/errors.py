@@ -5,11 +5,13 @@ import re
 
 import marshmallow as ma
 from flask import jsonify
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backend import denials
-from backend.errors import AppError, StaleUpdate
+from backend.db import is_statement_timeout
+from backend.errors import AppError, ServerBusy, StaleUpdate
 from backend.webutil import current_request_id
 
 log = logging.getLogger(__name__)
@@ -161,8 +163,18 @@ def handle_stale(error):
     return handle_app_error(StaleUpdate())
 
 
+def handle_operational(error):
+    """Issue 21: a query cancelled by statement_timeout is a clean 503 server.busy; any other failure stays a 500."""
+    if is_statement_timeout(error):
+        log.warning("statement cancelled by statement_timeout")
+        busy = ServerBusy()
+        return envelope(busy.code, busy.message, busy.status, headers={"Retry-After": "5"})
+    return handle_unexpected(error)
+
+
 def register(app):
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

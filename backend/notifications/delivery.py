@@ -70,13 +70,19 @@ def _enqueue_batch(notification_id, first_id, last_id):
 
 
 def fan_out(notification_id, *, batch=None):
-    """Materialize (staff), then enqueue one batch per NOTIFY_BATCH_SIZE queued deliveries. Returns the batch count."""
+    """Materialize (staff), enqueueing each chunk's batch as soon as it is committed; then one batch per
+    NOTIFY_BATCH_SIZE queued deliveries for whatever no chunk enqueued (system notifications arrive materialized; a
+    resumed fan-out also covers the chunks written before it died). Returns the batch count."""
     batch = batch or _enqueue_batch
     with transaction():
         notification = load(notification_id)
         if notification is None or notification.status != "sending":
             return 0
-    if not notification.materialized:
+    if not notification.materialized and notification.materialized_to is None:
+        handed = materialize_all(notification_id, on_chunk=lambda first, last: batch(notification_id, first, last))
+        finish_if_done(notification_id)  # every chunk went out as it was written (here or by a duplicate's turns)
+        return handed
+    if not notification.materialized:  # resumed: the dead fan-out's last chunk may never have been enqueued
         materialize_all(notification_id)
     ranges = queued_ranges(notification_id)
     for first_id, last_id in ranges:

@@ -27,6 +27,7 @@ from backend.wechat.errors import (
 
 log = logging.getLogger(__name__)
 TIMEOUT = (3, 10)
+HTTP_POOL = 100  # kept-alive connections to WeChat per process: at least the notify worker's thread count
 _clients = {}
 
 
@@ -35,6 +36,9 @@ class AdapterClient(WeChatClient):
 
     def __init__(self, appid, secret, api_base, session=None, timeout=TIMEOUT):
         super().__init__(appid, secret, session=session, timeout=timeout, auto_retry=True)
+        # One client per process is shared by every worker thread (a notify worker runs --pool threads, issue 21):
+        # keep a connection per thread instead of requests' 10, beyond which each send opens and drops a connection.
+        self._http.mount(api_base, requests.adapters.HTTPAdapter(pool_maxsize=HTTP_POOL))
         self.api_base = api_base
         self.API_BASE_URL = api_base + "cgi-bin/"
         self.wxa.API_BASE_URL = api_base

@@ -225,9 +225,15 @@ def create_fake_app(fake=None):
     @app.post("/__fake/credits")
     def grant_credits():
         data = body()
+        count = int(data.get("count", 1))
         with fake.lock:
+            if "openids" in data:  # bench/fanout.py: one credit each for many openids in one call
+                for openid in data["openids"]:
+                    key = (openid, data["template_id"])
+                    fake.credits[key] = fake.credits.get(key, 0) + count
+                return jsonify({"granted": len(data["openids"])})
             key = (data["openid"], data["template_id"])
-            fake.credits[key] = fake.credits.get(key, 0) + int(data.get("count", 1))
+            fake.credits[key] = fake.credits.get(key, 0) + count
             return jsonify({"credits": fake.credits[key]})
 
     @app.post("/__fake/send-options")

@@ -16,6 +16,10 @@ def _in(column, values):
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+# The amount columns are INTEGER (fen): 1,000 万元 bounds every amount well inside them; larger is a typo or an attack.
+MAX_AMOUNT_FEN = 10**9
+
+
 class AssistanceCase(db.Model):
     """One request for help. `status` moves only by conditional UPDATE (backend/assistance/transitions.py)."""
 

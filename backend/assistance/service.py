@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from backend import denials, pii
 from backend.assistance import rules
-from backend.assistance.models import CATEGORIES, AssistanceAttachment, AssistanceCase, AssistanceEvent
+from backend.assistance.models import CATEGORIES, MAX_AMOUNT_FEN, AssistanceAttachment, AssistanceCase, AssistanceEvent
 from backend.assistance.rules import CaseNotFound
 from backend.audit import service as audit_service
 from backend.db import transaction
@@ -47,7 +47,7 @@ def _clean(category, description, requested_amount_fen):
         errors["description"] = "请说明困难情况"
     elif len(description) > DESCRIPTION_MAX:
         errors["description"] = f"困难情况说明不超过{DESCRIPTION_MAX}字"
-    if requested_amount_fen is not None and not 0 <= requested_amount_fen <= 10**11:
+    if requested_amount_fen is not None and not 0 <= requested_amount_fen <= MAX_AMOUNT_FEN:
         errors["requested_amount_fen"] = "申请金额不正确"
     if errors:
         raise ValidationFailed(details=errors)

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from backend.assistance import rules
-from backend.assistance.models import FUNDING_SOURCES, AssistanceCase, AssistanceEvent
+from backend.assistance.models import FUNDING_SOURCES, MAX_AMOUNT_FEN, AssistanceCase, AssistanceEvent
 from backend.assistance.rules import CaseStateInvalid, OverPayment, SecondApproverRequired, yuan
 from backend.assistance.service import audit, get_case, seal, tell
 from backend.db import transaction, utcnow
@@ -207,7 +207,7 @@ def close(*, actor, case_id, follow_up, now=None):
 
 
 def _positive(amount_fen, field):
-    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen <= 10**11:
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen <= MAX_AMOUNT_FEN:
         raise ValidationFailed(details={field: "请填写大于0的金额"})
 
 

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.assistance import attachments, rules
 from backend.assistance import service as assistance_service
-from backend.assistance.models import CATEGORIES
+from backend.assistance.models import CATEGORIES, MAX_AMOUNT_FEN
 from backend.registration.windows import CST
 from miniprogram_api.docs import VETERAN_ERRORS, errors
 from miniprogram_api.security import audit_actor, current_veteran_id
@@ -34,7 +34,7 @@ class CaseRequestSchema(ma.Schema):
         load_default=None,
         allow_none=True,
         strict=True,
-        validate=ma.validate.Range(min=0, max=10**11),
+        validate=ma.validate.Range(min=0, max=MAX_AMOUNT_FEN),
         metadata={"description": "申请金额（分），可不填"},
     )
 

@@ -102,3 +102,13 @@ def test_proof_upload_to_another_veterans_case_is_404_and_after_recommendation_4
     case = move_to(world, new_case(world, veteran.account), "recommended")
     answer = _upload(api, case.id, samples.png())
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "assistance.invalid_state"
+
+
+@pytest.mark.parametrize("amount", [24_347_131_018, 2**31, 10**9 + 1])
+def test_an_amount_beyond_the_integer_column_is_422_not_500(phone, amount):
+    """Schemathesis found 24,347,131,018 fen under the old 10**11 cap: an INTEGER overflow on PostgreSQL (a 500)."""
+    _, _, api = phone
+    body = api.post(
+        "/v1/assistance", json={"category": "other", "description": "看病", "requested_amount_fen": amount}, expect=422
+    ).json
+    assert body["error"]["code"] == "request.invalid"

@@ -32,6 +32,10 @@ class BookingService(db.Model):
     book_ahead_days: Mapped[int] = mapped_column(default=14)
     cutoff_minutes: Mapped[int] = mapped_column(default=120)  # cancel / reschedule until this long before the start
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the last CST day up to which the window's slots are generated for the current plan and calendar (slots.py
+    # generate_window); None after a nationwide opening or before the first generation. Not a staff-edited field:
+    # written by a Core UPDATE that leaves version_id and updated_at alone.
+    slots_through: Mapped[object | None] = mapped_column(Date)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version_id: Mapped[int] = mapped_column(default=1)

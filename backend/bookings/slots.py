@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.bookings import calendar
 from backend.bookings.models import BookingService, CalendarDay, Slot
@@ -115,10 +116,45 @@ def window(service, now=None):
     return today, today + timedelta(days=service.book_ahead_days)
 
 
+def generate_window(service, now=None, force=False):
+    """Generate the service's booking window past `slots_through` (all of it when `force`: a changed plan) and
+    record the window's last day there. A read whose window is already generated costs nothing here: the hourly job
+    or the first read of a CST day does the work. Returns the number of slots created or reopened.
+
+    The service row is locked first, so a nationwide opening (apply_day, which moves `slots_through` back) either
+    waits for this generation and then moves the mark back, or commits first and is read here."""
+    first, last = window(service, now)
+    if not force and service.slots_through is not None and service.slots_through >= last:
+        return 0
+    with transaction():
+        through = db.session.scalar(
+            select(BookingService.slots_through).where(BookingService.id == service.id).with_for_update()
+        )
+        created = 0
+        if force or through is None or through < last:
+            start = first if force or through is None else max(first, through + timedelta(days=1))
+            created = ensure_slots(service, start, last)
+            _mark(BookingService.id == service.id, last)
+        else:
+            last = through
+    set_committed_value(service, "slots_through", last)
+    return created
+
+
+def _mark(condition, through):
+    """Set `slots_through` by a Core UPDATE: not a staff edit, so version_id and updated_at stay as they are."""
+    db.session.execute(
+        update(BookingService)
+        .where(condition)
+        .values(slots_through=through, updated_at=BookingService.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def free_slots(service, first, last, now=None):
     """Bookable slots of `service` between first and last (CST days, inclusive), earliest first: open, starting in
     the future, booked < capacity, within the booking window, fitting the current plan and calendar. The window's
-    slots are generated first if the hourly job has not done so yet."""
+    slots are generated first if neither the hourly job nor an earlier read has done so yet."""
     now = now or utcnow()
     if not service.active:
         return []
@@ -126,8 +162,8 @@ def free_slots(service, first, last, now=None):
     first, last = max(first, window_first), min(last, window_last)
     if first > last:
         return []
+    generate_window(service, now)
     days = calendar.open_days(service.station_id, first, last)
-    ensure_slots(service, first, last, days)
     wanted = fitting(service, first, last, days)
     low, high = _bounds(first, last)
     rows = db.session.scalars(
@@ -146,16 +182,10 @@ def free_slots(service, first, last, now=None):
 
 
 def generate_all(now=None):
-    """The hourly job: every active service's booking window (missing rows only). Returns the number created."""
-    created, days_of = 0, {}
+    """The hourly job: the booking window of every active service whose window moved past `slots_through` (once a
+    CST day each, the new day only). Returns the number created."""
     services = db.session.scalars(select(BookingService).where(BookingService.active.is_(True))).all()
-    for service in services:
-        first, last = window(service, now)
-        key = service.station_id
-        if key not in days_of or days_of[key][0] < last:
-            days_of[key] = (last, calendar.open_days(key, first, last))
-        created += ensure_slots(service, first, last, days_of[key][1])
-    return created
+    return sum(generate_window(service, now) for service in services)
 
 
 def lock_in_order(*conditions):
@@ -209,7 +239,7 @@ def reconcile(service, now=None):
                 .execution_options(synchronize_session=False)
             )
         if service.active:
-            ensure_slots(service, *window(service, now))
+            generate_window(service, now, force=True)
     return len(free)
 
 
@@ -217,7 +247,8 @@ def apply_day(day, station_id=None, now=None):
     """After a calendar change of `day` for one station (or nationwide: None), in the caller's transaction. Closed:
     one UPDATE withdraws that day's free future slots (nationwide: of every station without its own exception that
     day); booked ones stay and show in needs_attention. Open: the station's services get that day's slots now; a
-    nationwide opening is left to the hourly job and to free_slots, which both generate missing slots."""
+    nationwide opening moves every later `slots_through` back to the day before, so each service's next read or the
+    hourly job generates it (generate_window)."""
     now = now or utcnow()
     low, high = _bounds(day, day)
     if station_id is None:
@@ -230,6 +261,8 @@ def apply_day(day, station_id=None, now=None):
     else:
         day_open, stations = calendar.is_open(day, station_id), Slot.station_id == station_id
     with transaction():
+        if day_open and station_id is None:  # the services' next read or the hourly job generate the day
+            _mark(BookingService.slots_through >= day, day - timedelta(days=1))
         if not day_open:
             day_slots = (stations, Slot.starts_at >= max(low, now), Slot.starts_at < high, Slot.status == "open")
             lock_in_order(*day_slots)

@@ -323,8 +323,13 @@ def _audit(actor, action, booking, **details):
 
 def get_own_service(*, veteran_id, service_id):
     """An active service of the veteran's station. :raises ServiceNotFound:"""
-    service = db.session.get(BookingService, service_id)
-    if service is None or not service.active or service.station_id != _station_of(veteran_id, None):
+    station = select(Veteran.station_id).where(Veteran.id == veteran_id).scalar_subquery()
+    service = db.session.scalars(  # one query: the service, active, at the veteran's own station
+        select(BookingService).where(
+            BookingService.id == service_id, BookingService.active.is_(True), BookingService.station_id == station
+        )
+    ).first()
+    if service is None:
         raise ServiceNotFound()
     return service
 

@@ -152,7 +152,8 @@ def _mark(condition, through):
 
 
 def free_slots(service, first, last, now=None):
-    """Bookable slots of `service` between first and last (CST days, inclusive), earliest first: open, starting in
+    """Bookable slots of `service` between first and last (CST days, inclusive), earliest first, as rows (id,
+    starts_at, ends_at, capacity, booked): open, starting in
     the future, booked < capacity, within the booking window, fitting the current plan and calendar. The window's
     slots are generated first if neither the hourly job nor an earlier read has done so yet."""
     now = now or utcnow()
@@ -166,8 +167,8 @@ def free_slots(service, first, last, now=None):
     days = calendar.open_days(service.station_id, first, last)
     wanted = fitting(service, first, last, days)
     low, high = _bounds(first, last)
-    rows = db.session.scalars(
-        select(Slot)
+    rows = db.session.execute(  # rows, not Slot objects: the list is read-only (id, times, capacity, booked)
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked)
         .where(
             Slot.service_id == service.id,
             Slot.status == "open",

@@ -54,14 +54,26 @@ class SlotArgsSchema(ma.Schema):
 
 class SlotSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    date = ma.fields.Function(lambda s: s.starts_at.astimezone(CST).date().isoformat(), required=True)
-    time = ma.fields.Function(
-        lambda s: f"{s.starts_at.astimezone(CST):%H:%M}-{s.ends_at.astimezone(CST):%H:%M}", required=True
-    )
-    starts_at = ma.fields.Function(lambda s: _cst(s.starts_at), required=True)
-    ends_at = ma.fields.Function(lambda s: _cst(s.ends_at), required=True)
+    date = ma.fields.String(required=True)
+    time = ma.fields.String(required=True)
+    starts_at = ma.fields.String(required=True)
+    ends_at = ma.fields.String(required=True)
     capacity = ma.fields.Integer(required=True)
-    free = ma.fields.Function(lambda s: max(s.capacity - s.booked, 0), required=True, metadata={"description": "余号"})
+    free = ma.fields.Integer(required=True, metadata={"description": "余号"})
+
+
+def _slot_view(slot):
+    """A slot as the phone shows it, CST, each time converted once (a window lists up to a few hundred)."""
+    starts, ends = slot.starts_at.astimezone(CST), slot.ends_at.astimezone(CST)
+    return {
+        "id": slot.id,
+        "date": starts.date().isoformat(),
+        "time": f"{starts:%H:%M}-{ends:%H:%M}",
+        "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat(),
+        "capacity": slot.capacity,
+        "free": max(slot.capacity - slot.booked, 0),
+    }
 
 
 class SlotListSchema(ma.Schema):
@@ -145,7 +157,7 @@ def list_services():
 def list_slots(args, service_id):
     """某服务项目可预约的时段（北京时间日期），含余号；默认今天至可预约的最后一天，一次最多31天。"""
     service, slots = booking_service.list_slots(veteran_id=current_veteran_id(), service_id=service_id, **args)
-    return {"service_id": service.id, "items": slots}
+    return {"service_id": service.id, "items": [_slot_view(slot) for slot in slots]}
 
 
 @bp.route("/bookings", methods=["GET"])

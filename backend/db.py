@@ -120,7 +120,10 @@ def is_statement_timeout(error):
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_write(state):
-    """A bulk UPDATE/DELETE (or textual SQL) may change rows the session holds without it knowing."""
+    """A bulk UPDATE/DELETE (or textual SQL) may change rows the session holds without it knowing. A statement run
+    with execution_options(session_safe=True) is one whose caller expires what it changed (expire_loaded)."""
+    if state.execution_options.get("session_safe"):
+        return
     if state.is_update or state.is_delete or not (state.is_select or state.is_insert):
         state.session.info["bulk_write"] = True
 
@@ -131,6 +134,15 @@ def _expire_after_bulk_write(session):
     write in the transaction: then everything is expired, as expire_on_commit would, so nothing stale is read."""
     if session.info.pop("bulk_write", False):
         session.expire_all()
+
+
+def expire_loaded(model, ident, *attributes):
+    """Expire `attributes` of the `model` row `ident` if the session holds it (after a session_safe bulk write)."""
+    from sqlalchemy.orm.util import identity_key
+
+    obj = db.session.identity_map.get(identity_key(model, ident))
+    if obj is not None:
+        db.session.expire(obj, list(attributes) or None)
 
 
 @event.listens_for(Session, "after_rollback")

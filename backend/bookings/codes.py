@@ -2,17 +2,13 @@
 
 import secrets
 
-from sqlalchemy import select
-
-from backend.extensions import db
-
 ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"  # 25 symbols a clerk can read aloud and type without confusion
 LENGTH = 8  # 25**8 ≈ 1.5e11 codes: a collision is rare, and retried
 ATTEMPTS = 10
 
 
 class CodeSpaceExhausted(RuntimeError):
-    """Ten random codes in a row were taken: something is wrong with the random source or the table."""
+    """Ten random codes in a row were taken (service._insert): something is wrong with the random source or table."""
 
 
 def random_code():
@@ -22,15 +18,3 @@ def random_code():
 def normalize(text):
     """A code as typed or scanned: trimmed, upper case, spaces and dashes dropped."""
     return "".join(ch for ch in (text or "").upper() if ch not in " -\t\r\n")
-
-
-def new_code():
-    """A code no booking holds yet. The unique constraint on booking.code stays the backstop for a race between two
-    bookings drawing the same code (service.book retries the insert)."""
-    from backend.bookings.models import Booking
-
-    for _ in range(ATTEMPTS):
-        code = random_code()
-        if db.session.scalar(select(Booking.id).where(Booking.code == code)) is None:
-            return code
-    raise CodeSpaceExhausted()

@@ -18,7 +18,7 @@ from backend.audit import service as audit_service
 from backend.bookings import catalog, codes
 from backend.bookings.catalog import ServiceNotFound  # one class per code: the catalog's
 from backend.bookings.models import ACTIVE, Booking, BookingService, Slot
-from backend.db import transaction, utcnow
+from backend.db import expire_loaded, transaction, utcnow
 from backend.errors import NotFound, RuleViolation, StaleUpdate, ValidationFailed
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
@@ -240,7 +240,7 @@ def _active_booking_id(veteran_id, service_id):
 def _insert(booking):
     """Insert under a savepoint: a taken check-in code draws again; the one-active-booking index is a duplicate."""
     for _ in range(codes.ATTEMPTS):
-        booking.code = codes.new_code()
+        booking.code = codes.random_code()  # a taken code fails the unique constraint below and draws again
         try:
             with db.session.begin_nested():
                 db.session.add(booking)
@@ -260,12 +260,13 @@ def _take_place(slot_id):
             update(Slot)
             .where(Slot.id == slot_id, Slot.booked < Slot.capacity, Slot.status == "open")
             .values(booked=Slot.booked + 1)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, session_safe=True)
         ).rowcount
     except IntegrityError:  # the CHECK backstop (a capacity lowered under a concurrent writer): still just full
         raise BookingSlotFull() from None
     if taken != 1:
         raise BookingSlotFull()
+    expire_loaded(Slot, slot_id, "booked")
 
 
 def _release_place(slot_id):
@@ -312,9 +313,9 @@ def _lock(booking, *slot_ids):
 def _audit(actor, action, booking, **details):
     if actor is None or getattr(actor, "actor_type", "") == "staff":
         return  # counter actions are audited by the counter (backend/bookings/counter.py), with the staff member
-    path = db.session.scalar(select(OrgUnit.path).where(OrgUnit.id == booking.station_id))
+    station = db.session.get(OrgUnit, booking.station_id)  # kept for describe(): the phone's answer names it
     audit_service.record(
-        actor=actor, action=action, object_type="booking", object_id=booking.id, org_path=path, details=details
+        actor=actor, action=action, object_type="booking", object_id=booking.id, org_path=station.path, details=details
     )
 
 
@@ -402,4 +403,16 @@ def describe(bookings, now=None):
 
 
 def _by_id(model, ids):
-    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    """{id: row}: rows the session already holds unexpired are not read again (a booking just made, its slot)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.util import identity_key
+
+    found = {}
+    for ident in ids:
+        obj = db.session.identity_map.get(identity_key(model, ident))
+        if obj is not None and not inspect(obj).expired_attributes:
+            found[ident] = obj
+    missing = set(ids) - found.keys()
+    if missing:
+        found.update((row.id, row) for row in db.session.scalars(select(model).where(model.id.in_(missing))))
+    return found

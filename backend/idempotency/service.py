@@ -9,11 +9,11 @@ keys are ignored, replaced on reuse and purged by a periodic task.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import pii
-from backend.db import transaction, utcnow
+from backend.db import expire_loaded, transaction, utcnow
 from backend.errors import RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.idempotency.models import CONTEXT, IdempotencyKey
@@ -70,6 +70,15 @@ def claim_key(*, account_id, key, request_hash, now=None):
     :raises IdempotencyInProgress: the first request with this key is still running.
     """
     now = now or utcnow()
+    fresh = dict(account_id=account_id, key=key, request_hash=request_hash, state="in_progress")
+    try:  # the usual case, a new key: one INSERT, no read before it
+        with transaction():
+            row = IdempotencyKey(**fresh, created_at=now, expires_at=now + TTL)
+            db.session.add(row)
+            db.session.flush()
+            return row.id
+    except IntegrityError:
+        pass  # the key exists: judge it below
     for _attempt in range(2):
         try:
             with transaction():
@@ -81,14 +90,7 @@ def claim_key(*, account_id, key, request_hash, now=None):
                 if row is not None:  # expired or abandoned: the key starts afresh
                     db.session.delete(row)
                     db.session.flush()
-                row = IdempotencyKey(
-                    account_id=account_id,
-                    key=key,
-                    request_hash=request_hash,
-                    state="in_progress",
-                    created_at=now,
-                    expires_at=now + TTL,
-                )
+                row = IdempotencyKey(**fresh, created_at=now, expires_at=now + TTL)
                 db.session.add(row)
                 db.session.flush()
                 return row.id
@@ -100,14 +102,19 @@ def claim_key(*, account_id, key, request_hash, now=None):
 
 def complete_claim(*, claim_id, status, content_type, body):
     """Store the answer of a claimed write so a repeat replays it. `body` is the response text."""
-    with transaction():
-        row = db.session.get(IdempotencyKey, claim_id)
-        if row is None:
-            return
-        row.state = "done"
-        row.response_status = status
-        row.response_type = content_type
-        row.response_sealed = pii.encrypt(body, context=CONTEXT)
+    with transaction():  # one UPDATE, nothing read first
+        db.session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == claim_id)
+            .values(
+                state="done",
+                response_status=status,
+                response_type=content_type,
+                response_sealed=pii.encrypt(body, context=CONTEXT),
+            )
+            .execution_options(synchronize_session=False, session_safe=True)
+        )
+    expire_loaded(IdempotencyKey, claim_id)
 
 
 def release_claim(*, claim_id):

@@ -170,7 +170,7 @@ def test_code_collision_at_insert_retries_under_a_savepoint(setting, monkeypatch
     world, service, slot, veteran = setting
     taken = booking_service.book(veteran_id=veteran.id, slot_id=slot.id).code
     draws = iter([taken, "KMNPQRTU"])
-    monkeypatch.setattr(codes, "new_code", lambda: next(draws))
+    monkeypatch.setattr(codes, "random_code", lambda: next(draws))
     second = create_veteran(station=world.x1)
     booking = booking_service.book(veteran_id=second.id, slot_id=slot.id)
     assert booking.code == "KMNPQRTU" and fresh(Slot, slot.id).booked == 2

@@ -22,9 +22,10 @@ run: $(STAMP)
 	$(BIN)/flask --app backend demo-load
 	$(BIN)/flask --app backend serve
 
-# In parallel (pytest-xdist): one worker per core, each test file whole on one worker, each worker on a database and
-# a Redis db of its own (tests/conftest.py). `make test PYTEST_ARGS=-n0` runs serially (the last -n wins).
-XDIST_ARGS ?= -n auto --dist loadfile
+# In parallel (pytest-xdist): one worker per core, each test file whole on one worker (but the long files of
+# tests/parallel.py SPLIT, handed out test by test), each worker on a database and a Redis db of its own
+# (tests/conftest.py). `make test PYTEST_ARGS=-n0` runs serially (the last -n wins).
+XDIST_ARGS ?= -n auto --dist loadgroup
 test: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST_ARGS) $(PYTEST_ARGS)
 

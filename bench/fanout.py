@@ -9,7 +9,8 @@ Against a database bench/seed.py filled (README "Benchmarks"), it starts: the fa
 fake_server.py under gunicorn, one process, so its receipts are one list), gunicorn for the web (2 gthread x 4, the
 chosen production config), and `celery -A backend.worker worker -Q notify --pool threads -c <concurrency>`. Then:
   1. B_celery: wrk on GET /api/v1/_bench/celery (publishes one no-op task), tasks/s;
-  2. idle p99 of GET /api/v1/inbox (a phone read) at --web-connections connections, in --window second windows;
+  2. idle p99 of GET /api/v1/inbox (a phone read) at --web-connections connections, in --window second windows
+     (3 before the worker starts, 3 after it is stopped; the idle figure is the median of the six);
   3. the send: the province reviewer composes the notification (audience "WeChat bound", or --recipients picks),
      submits it (over 1,000 recipients: pending approval), a second reviewer approves it -> t0. Enqueue time: t0 to
      the worker's "notifications.deliver succeeded" log line (every batch task published); per-message rate =
@@ -91,7 +92,8 @@ def _fake(args, path, payload=None):
 
 
 def start_fake(args, env):
-    command = [str(ROOT / ".venv/bin/gunicorn"), "backend.wechat.fake_server:create_fake_app()"]
+    command = ["nice", "-n", str(args.fake_nice)] if args.fake_nice else []
+    command += [str(ROOT / ".venv/bin/gunicorn"), "backend.wechat.fake_server:create_fake_app()"]
     command += [f"--bind=127.0.0.1:{args.fake_port}", "--workers=1", "--worker-class=gthread"]
     command += [f"--threads={max(16, 2 * args.concurrency)}", "--timeout=120"]
     log = open(OUT / "fanout-fake.log", "ab")  # noqa: SIM115 - closed with the process
@@ -282,10 +284,13 @@ def run(args):
             keeper.tick(force=True)
         uptime_after = Path("/proc/loadavg").read_text().split()[:3]
         loadgen.join()
+        stop(worker)  # the machine quiet again: idle windows after the run too, so a neighbour's load that came or
+        worker = None  # went during the run moves both sides of the ratio (the idle p99 is the median of all six)
+        after = [web_window(inbox, headers, args) for _ in range(3)]
         sent = _fake(args, "sent")
         with app.app_context():
             check = setup.final_check(nid, sent, owner)
-        report(args, t0, done_at, count, celery_rate, idle, loadgen.samples, check, killed, keeper)
+        report(args, t0, done_at, count, celery_rate, (idle, after), loadgen.samples, check, killed, keeper)
         print(f"load average before {' '.join(uptime_before)}, after {' '.join(uptime_after)}")
     finally:
         stop(worker)
@@ -303,7 +308,8 @@ def report(args, t0, done_at, count, celery_rate, idle, during, check, killed, k
     bound = "concurrency" if args.concurrency / args.send_delay <= args.rate else "NOTIFY_SEND_RATE"
     print(f"\nFan-out to {check['deliveries']:,} deliveries ({sends:,} WeChat sends), send delay {args.send_delay} s,")
     print(
-        f"  worker --pool threads -c {args.concurrency} (nice {args.worker_nice}), NOTIFY_SEND_RATE {args.rate}/s: "
+        f"  worker --pool threads -c {args.concurrency} (nice {args.worker_nice}, fake nice {args.fake_nice}), "
+        f"NOTIFY_CLAIM_SIZE {os.environ.get('NOTIFY_CLAIM_SIZE', 20)}, NOTIFY_SEND_RATE {args.rate}/s: "
         f"the {bound} bound applies"
     )
     if enqueued:
@@ -334,12 +340,15 @@ def report(args, t0, done_at, count, celery_rate, idle, during, check, killed, k
         )
     else:
         print(f"  not done within {args.timeout} s")
+    before, after = idle
+    idle = before + after
     p99_idle = statistics.median(s.p99 for s in idle)
     p99s = [s.p99 for s in during]
     if p99s:
         print(
             f"  web GET /api/v1/inbox, {args.web_connections} connections x {args.pause_ms} ms think time: "
-            f"p99 idle {p99_idle:.1f} ms "
+            f"p99 idle {p99_idle:.1f} ms (before {statistics.median(s.p99 for s in before):.1f}, after "
+            f"{statistics.median(s.p99 for s in after):.1f}) "
             f"({statistics.median(s.rps for s in idle):.0f} req/s); during: median window p99 "
             f"{statistics.median(p99s):.1f} ms, worst {max(p99s):.1f} ms "
             f"({statistics.median(s.rps for s in during):.0f} req/s, {len(p99s)} windows of {args.window} s, "
@@ -370,6 +379,9 @@ def main(argv=None):
     parser.add_argument("--pause-ms", type=int, default=100, help="think time per connection between requests")
     parser.add_argument("--worker-start", type=float, default=8.0)
     parser.add_argument("--worker-nice", type=int, default=0, help="run the worker at this niceness (web first)")
+    parser.add_argument(
+        "--fake-nice", type=int, default=0, help="run the fake WeChat at this niceness (it stands for a remote server)"
+    )
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--fake-port", type=int, default=8711)
     parser.add_argument("--web-port", type=int, default=8712)

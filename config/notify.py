@@ -6,6 +6,7 @@ from config.env import env_bool, env_int
 class NotifySettings:
     NOTIFY_BATCH_SIZE = env_int("NOTIFY_BATCH_SIZE", 500)  # deliveries per Celery task
     NOTIFY_APPROVAL_THRESHOLD = env_int("NOTIFY_APPROVAL_THRESHOLD", 1000)  # more recipients need a second person
+    NOTIFY_CLAIM_SIZE = env_int("NOTIFY_CLAIM_SIZE", 20)  # deliveries claimed and recorded together (issue 21)
     NOTIFY_SEND_RATE = env_int("NOTIFY_SEND_RATE", 50)  # WeChat sends per second, shared by every worker
     NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)  # tries on -1, 45011 and timeouts, then failed
     NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)  # backoff: base * 2^(attempt-1)

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from backend import create_app as create_backend
 from backend.extensions import db
 from config.settings import Test
-from tests import parallel
+from tests import client, parallel
 
 
 def test_database_url():
@@ -110,13 +110,31 @@ def ensure_app_role(owner_url):
 
 
 def migrate_database(url):
-    """Build the schema of `url` from empty as its owner; return the URL the apps use (the app role's)."""
+    """Build the schema of `url` from empty as its owner; return the URL the apps use (the app role's).
+
+    On PostgreSQL (issue 21: the suite's run time) Alembic runs once per test process, into `<test db>_template`;
+    every database asked for is then created again as a copy of that template (well under a second, where the
+    migrations take several)."""
+    if url.startswith("sqlite"):
+        return _alembic_upgrade(url)
+    ensure_app_role(url)
+    if not _TEMPLATE:
+        parsed = make_url(test_database_url())
+        _TEMPLATE.append(_alembic_upgrade(parallel.ensure_database(parsed.set(database=f"{parsed.database}_template"))))
+    parallel.clone_database(make_url(url), make_url(_TEMPLATE[0]).database)
+    return test_app_database_url(url)
+
+
+_TEMPLATE = []  # the app URL of this process's migrated template database
+
+
+def _alembic_upgrade(url):
+    """Alembic from empty, as the owner of `url`; returns the app role's URL. Leaves no connection open."""
     reset_database(url)
     app_url = test_app_database_url(url)
     if url.startswith("sqlite"):
         app = create_backend(make_config(url))
     else:
-        ensure_app_role(url)
         app = create_backend(make_config(app_url, MIGRATION_DATABASE_URL=url))
     with app.app_context():
         upgrade()
@@ -134,10 +152,13 @@ def own_database(suffix, create_app, **engine_options):
 
 def pytest_configure(config):
     parallel.configure(config)
+    client.install()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks that parallel.group adds
 def pytest_collection_modifyitems(config, items):
     parallel.order(items)
+    parallel.group(config, items)
     if not is_postgres():
         skip = pytest.mark.skip(reason="needs PostgreSQL row locks; set TEST_DATABASE_URL")
         for item in items:
@@ -236,6 +257,13 @@ def _db(request, apps):
     if "no_db" in request.keywords:
         yield None
         return
+    if "shared_world" in request.keywords:  # issue 21: the module's world, this test in a savepoint
+        shared = request.getfixturevalue("shared_world")
+        _reset_rate_limits(apps)
+        _clear_caches(apps)
+        with shared.cell() as connection:
+            yield connection
+        return
     owner_engine = None
     if "as_owner" in request.fixturenames and is_postgres():
         # The test may step up to the owner inside its transaction; it starts as the app role like the others.
@@ -271,6 +299,15 @@ def _db(request, apps):
         connection.close()
         if owner_engine is not None:
             owner_engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_world(apps):
+    """The world of a module marked shared_world, built once (tests/shared_world.py)."""
+    from tests.shared_world import SharedWorld
+
+    with SharedWorld(apps) as shared:
+        yield shared
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 hear the same one. Outside xdist (`-n0`, a plain `pytest`) nothing changes."""
 
 import os
+from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -14,12 +15,24 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 # The longest files start first (one long file must not be the last one handed out); the rest keep their order.
 SLOW_FIRST = (
+    "tests/authz/test_matrix.py",
     "tests/api/test_schemathesis.py",
+    "tests/test_hostile_inputs.py",
     "tests/browser/test_accessibility.py",
     "tests/notifications/test_crash.py",
     "tests/test_bench_baselines.py",
     "tests/bookings/test_concurrency_bookings.py",
 )
+
+
+# Files too long to be one work unit: their tests are dealt, in order, into this many units (group below, `--dist
+# loadgroup`), which the workers share.
+SPLIT = {
+    "tests/authz/test_matrix.py": 3,
+    "tests/api/test_schemathesis.py": 4,  # its PARTS
+    "tests/test_hostile_inputs.py": 2,
+    "tests/browser/test_accessibility.py": 4,
+}
 
 
 def index():
@@ -53,6 +66,18 @@ def ensure_database(parsed):
     return url
 
 
+def clone_database(parsed, template):
+    """Drop the PostgreSQL database of `parsed` (a URL), closing its connections, and create it again as a copy of
+    the database named `template` (which must have no connections)."""
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
+
+
 def redis_url(url):
     """Worker gwN uses the Redis db `base - N` (base 15: gw0 15, gw1 14): tests flush their db, and the Celery crash
     test uses it as its broker."""
@@ -79,3 +104,18 @@ def order(items):
     if WORKER:  # the same order on every worker (xdist checks that the collections match)
         rank = {path: i for i, path in enumerate(SLOW_FIRST)}
         items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def group(config, items):
+    """`--dist loadgroup` (the Makefile's): each file is one work unit, as under loadfile, except the SPLIT files,
+    dealt into several. Runs before xdist turns the marks into node id suffixes."""
+    if not WORKER or not getattr(config.option, "loadgroup", False):  # xdist sets it on workers under loadgroup
+        return
+    paths = [item.nodeid.split("::")[0] for item in items]
+    counts, seen = Counter(paths), Counter()
+    for item, path in zip(items, paths, strict=True):
+        name = path
+        if path in SPLIT:
+            name = f"{path}~{seen[path] * SPLIT[path] // counts[path]}"
+            seen[path] += 1
+        item.add_marker(pytest.mark.xdist_group(name))

@@ -15,7 +15,6 @@ import pytest
 
 from tests.authz.cells import STAFF
 from tests.authz.test_matrix import MATRIX, registered_routes
-from tests.factories import add_objects, add_veteran_accounts
 from tests.helpers import PortalClient
 from tests.registration.helpers import FULL
 
@@ -39,6 +38,8 @@ QUERY_KEYS = {
 URL_FOR_NAMES = ("endpoint", "values", "method", "_external", "_scheme", "_anchor", "_method", "after", "before")
 RAW_QUERY_VALUES = ("%00", "%ED%A0%80", "%FF%FE")
 RATE_LIMITS = ("API_LOGIN_RATE_LIMIT", "API_BIND_RATE_LIMIT", "API_EVENTS_RATE_LIMIT", "PORTAL_LOGIN_RATE_LIMIT")
+
+pytestmark = pytest.mark.shared_world  # issue 21: one world, each route rolled back (tests/shared_world.py)
 
 
 def test_every_route_is_probed(portal_app, api_app):
@@ -159,14 +160,13 @@ def _principal(app_name, cell):
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]}:{r[1]}:{r[2]}")
-def test_hostile_inputs_never_give_a_server_error(route, world, portal_app, api_app, monkeypatch, fake_wechat):
+def test_hostile_inputs_never_give_a_server_error(route, shared_world, portal_app, api_app, monkeypatch, fake_wechat):
     monkeypatch.setattr("backend.tasks.enqueue", lambda task, *args, **kw: None)
     for key in RATE_LIMITS:
         for flask_app in (portal_app, api_app):
             monkeypatch.setitem(flask_app.config, key, "100000 per minute")
-    add_objects(world)
+    world, tokens = shared_world.world, shared_world.tokens  # built once, rolled back after each route
     world.objects["fake"] = fake_wechat
-    tokens = add_veteran_accounts(world, api_app)
     app_name, endpoint, _ = route
     cell = MATRIX[route]
     principal = _principal(app_name, cell)

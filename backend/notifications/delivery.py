@@ -6,8 +6,9 @@ veteran; then the queued delivery ids are cut into ranges of NOTIFY_BATCH_SIZE, 
 notifications (events.notify) arrive with their deliveries and inbox entries already written.
 
 Batch (`deliver_batch`, task notifications.deliver_batch): deliveries that cannot be sent are skipped set-based
-(not_bound, no_template, refused, no_credit). Each other delivery is claimed in a short committed transaction
-(queued -> sending, one credit spent), WeChat is called outside any transaction, and the answer is recorded.
+(not_bound, no_template, refused, no_credit). The others are claimed NOTIFY_CLAIM_SIZE at a time in a short
+committed transaction (queued -> sending, credits spent; backend/notifications/claims.py), WeChat is called outside
+any transaction, and the group's accepted sends are recorded together; refusals and errors are recorded one by one.
 The claim is the idempotency guard per (notification, veteran): a redelivered or duplicated batch finds the row no
 longer queued and never sends twice. A row left in "sending" by a killed worker is in doubt; backend/notifications/
 watchdog.py resolves it.
@@ -24,7 +25,8 @@ from sqlalchemy import and_, exists, or_, select, update
 from backend.accounts.models import WechatAccount
 from backend.db import transaction, utcnow
 from backend.extensions import db
-from backend.notifications import ratelimit, render
+from backend.notifications import claims, ratelimit, render
+from backend.notifications.claims import due
 from backend.notifications.materialize import load, materialize_all, shared_values
 from backend.notifications.models import Delivery, MessageTemplateVersion, Notification
 from backend.orgs.models import OrgUnit
@@ -46,11 +48,6 @@ SEND_ERRORS = (WechatNoQuota, WechatInvalidArgument, WechatUnavailable)
 
 def _cfg(name):
     return current_app.config[name]
-
-
-def due(now):
-    """A queued delivery that may be tried now (its backoff, if any, has passed)."""
-    return or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)
 
 
 def next_midnight_cst(now):
@@ -189,31 +186,14 @@ def deliver_batch(notification_id, first_id, last_id):
             )
             .order_by(Delivery.id)
         ).all()
-    for row in rows:
-        outcome = send_one(notification_id, template, row, base)
-        counts[outcome] += 1
-        if outcome == "paused":
+    size = _cfg("NOTIFY_CLAIM_SIZE")
+    for start in range(0, len(rows), size):
+        outcomes = send_group(notification_id, template, rows[start : start + size], base)
+        counts.update(outcomes)
+        if outcomes.get("paused"):
             break
     finish_if_done(notification_id)
     return {key: value for key, value in counts.items() if value}
-
-
-def claim(delivery_id, template, openid):
-    """queued -> sending and one credit spent, committed together. Returns "claimed", "taken" or "no_credit"."""
-    now = utcnow()
-    with transaction():
-        claimed = db.session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status == "queued", due(now))
-            .values(status="sending", attempts=Delivery.attempts + 1, claimed_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
-            return "taken"  # another worker, or a redelivered batch, has it
-        if not ledger.consume_credit(openid=openid, template_id=template.wechat_template_id):
-            _set(delivery_id, "sending", status="skipped", skip_reason="no_credit", claimed_at=None)
-            return "no_credit"
-    return "claimed"
 
 
 def _set(delivery_id, from_status, **values):
@@ -230,24 +210,34 @@ def _set(delivery_id, from_status, **values):
     )
 
 
-def send_one(notification_id, template, row, base):
-    """Claim, call WeChat (no transaction open), record. Returns the outcome."""
-    values = {**base, "姓名": row.name, "服务站": row.station}
-    card = render.card(template, values)
-    ratelimit.acquire()  # before the claim: a waiting worker holds nothing
-    outcome = claim(row.id, template, row.openid)
-    if outcome != "claimed":
-        return outcome
+def send_group(notification_id, template, rows, base):
+    """Claim a group of rows at once, call WeChat for each (no transaction open), record the accepted sends
+    together (backend/notifications/claims.py). Returns {outcome: count}; a 45009 stops the group ("paused")."""
+    counts, sent, tid = Counter(), [], template.wechat_template_id
+    ratelimit.acquire(count=len(rows))  # before the claim: a waiting worker holds nothing
+    pending, skipped = claims.claim(rows, tid, utcnow())
+    counts.update(skipped)
+    pending.reverse()  # popped from the end: in id order
     try:
-        msgid = wechat.send_subscribe_message(
-            openid=row.openid, template_id=card["template_id"], data=card["data"], page=card["page"]
-        )
-    except SEND_ERRORS as error:
-        return record_failure(notification_id, row, template, error)
-    with transaction():
-        now = utcnow()
-        _set(row.id, "sending", status="sent", msgid=msgid, sent_at=now, error_code=None, error_message=None)
-    return "sent"
+        while pending:
+            row = pending.pop()  # from here on in flight: if this process dies, the row stays "sending" (in doubt)
+            card = render.card(template, {**base, "姓名": row.name, "服务站": row.station})
+            try:
+                msgid = wechat.send_subscribe_message(
+                    openid=row.openid, template_id=card["template_id"], data=card["data"], page=card["page"]
+                )
+            except SEND_ERRORS as error:
+                outcome = record_failure(notification_id, row, template, error)
+                counts[outcome] += 1
+                if outcome == "paused":
+                    break
+                continue
+            sent.append((row.id, msgid, utcnow()))
+            counts["sent"] += 1
+    finally:  # also on an error that ends the batch (a soft time limit); a SIGKILL leaves the rows in doubt
+        claims.record_sent(sent)
+        claims.release(pending, tid, utcnow())  # claimed, never handed to WeChat
+    return counts
 
 
 def record_failure(notification_id, row, template, error):

@@ -10,7 +10,7 @@ row refused (deliveries skip it); a new accept clears that. A send answered 4310
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.db import transaction, utcnow
@@ -185,6 +185,44 @@ def consume_credit(*, openid, template_id):
         .values(credits=SubscriptionCredit.credits - 1)
     )
     return result.rowcount == 1
+
+
+def consume_credits(*, openids, template_id):
+    """consume_credit for many openids in one statement (issue 21, the batch claim): a long-term grant is used
+    without spending, a counted credit is spent only while above zero. Returns the set of openids that got one."""
+    if not openids:
+        return set()
+    usable = or_(
+        and_(SubscriptionCredit.long_term.is_(True), SubscriptionCredit.granted.is_(True)),
+        and_(SubscriptionCredit.long_term.is_(False), SubscriptionCredit.credits > 0),
+    )
+    spend = case(
+        (SubscriptionCredit.long_term.is_(True), SubscriptionCredit.credits), else_=SubscriptionCredit.credits - 1
+    )
+    rows = db.session.scalars(
+        update(SubscriptionCredit)
+        .where(SubscriptionCredit.template_id == template_id, SubscriptionCredit.openid.in_(list(openids)), usable)
+        .values(credits=spend)
+        .returning(SubscriptionCredit.openid)
+        .execution_options(synchronize_session=False)
+    )
+    return set(rows)
+
+
+def refund_credits(*, openids, template_id):
+    """refund_credit for many openids in one statement (claimed sends given back unsent)."""
+    if not openids:
+        return
+    db.session.execute(
+        update(SubscriptionCredit)
+        .where(
+            SubscriptionCredit.openid.in_(list(openids)),
+            SubscriptionCredit.template_id == template_id,
+            SubscriptionCredit.long_term.is_(False),
+        )
+        .values(credits=SubscriptionCredit.credits + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _dedup_key(event):

@@ -27,10 +27,12 @@ from tests.authz.cells import (
 )
 from tests.authz.export_cells import EXPORT_CELLS
 from tests.authz.slice_cells import SLICE_CELLS
-from tests.factories import PASSWORD, add_objects, add_veteran_accounts, unique, valid_id_number
+from tests.factories import PASSWORD, unique, valid_id_number
 from tests.files import samples
 from tests.helpers import PortalClient
 from tests.veterans.test_import import sheet_bytes
+
+pytestmark = pytest.mark.shared_world  # issue 21: one world, each cell rolled back (tests/shared_world.py)
 
 MATRIX = {
     # --- portal ---
@@ -369,11 +371,10 @@ def _classify(app_name, cell, response):
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]}:{r[1]}:{r[2]}")
-def test_matrix_cell(route, principal, world, portal_app, api_app, monkeypatch, fake_wechat):
+def test_matrix_cell(route, principal, shared_world, portal_app, api_app, monkeypatch, fake_wechat):
     monkeypatch.setattr("backend.tasks.enqueue", lambda task, *args, **kw: None)
-    add_objects(world)
+    world, tokens = shared_world.world, shared_world.tokens  # built once, rolled back after each cell
     world.objects["fake"] = fake_wechat
-    tokens = add_veteran_accounts(world, api_app)
     app_name = route[0]
     cell = MATRIX[route]
     headers = {}

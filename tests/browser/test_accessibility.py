@@ -177,31 +177,30 @@ def _visit_all(page, base, role, start, report):
         queue.extend(page.eval_on_selector_all(NAV_LINKS, "els => els.map(e => e.getAttribute('href'))"))
 
 
-def test_every_page_of_every_role_passes_axe(live, browser, pages):
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_every_role_passes_axe(live, browser, pages, role):
+    """One role (issue 21: the roles are separate tests, so parallel workers share them; tests/parallel.py SPLIT)."""
     base, _ = live
     plan, usernames, unfilled = pages
     assert AXE.is_file(), "vendored axe-core is missing (see admin_portal/static/vendor/VENDORED.md)"
     report = {"axe": [], "layout": [], "checked": [], "skipped": [], "errors": []}
-    foreign_all = []
-    for role in ROLES:
-        context, foreign = _new_context(browser)
-        page = context.new_page()
-        try:
-            if role != "anonymous":
-                _login(page, base, usernames[role], role, report)
-            _visit_all(page, base, role, [*plan[role], "/no-such-page"], report)
-        finally:
-            context.close()
-        foreign_all += foreign
-    roles_seen = {role for role, _ in report["checked"]}
+    context, foreign = _new_context(browser)
+    page = context.new_page()
+    try:
+        if role != "anonymous":
+            _login(page, base, usernames[role], role, report)
+        _visit_all(page, base, role, [*plan[role], "/no-such-page"], report)
+    finally:
+        context.close()
+    roles_seen = {seen for seen, _ in report["checked"]}
     print(
-        f"axe-core: {len(report['checked'])} page visits by {len(roles_seen)} roles "
+        f"axe-core [{role}]: {len(report['checked'])} page visits "
         f"({len({page for _, page in report['checked']})} distinct pages), {len(report['skipped'])} non-HTML skipped; "
         f"{len(report['axe'])} serious/critical, {len(report['layout'])} layout problems"
     )
     assert not unfilled, f"GET routes missing from the authorization matrix (tests/authz): {unfilled}"
-    assert not foreign_all, f"pages requested non-local hosts: {foreign_all}"
-    assert roles_seen == set(ROLES)
+    assert not foreign, f"pages requested non-local hosts: {foreign}"
+    assert roles_seen == {role}
     assert not report["errors"], "pages that failed:\n" + "\n".join(report["errors"])
     assert not report["axe"], "axe-core serious/critical violations:\n" + "\n".join(report["axe"])
     assert not report["layout"], "pages that do not work at 1024 px or 200 % zoom:\n" + "\n".join(report["layout"])

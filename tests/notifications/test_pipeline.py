@@ -92,7 +92,10 @@ def test_fan_out_resumes_from_its_cursor_and_never_writes_a_second_inbox_entry(w
     assert len(deliveries(nid)) == 3 and notification(nid).status == "done"
 
 
-def test_a_redelivered_batch_never_sends_twice(world, fake_wechat, monkeypatch):
+@pytest.mark.parametrize("claim_size, duplicate", [(1, {"sent": 2}), (20, {})])
+def test_a_redelivered_batch_never_sends_twice(world, fake_wechat, monkeypatch, app, claim_size, duplicate):
+    # One row claimed at a time, the duplicate sends the other two; a whole group claimed, it finds nothing queued.
+    monkeypatch.setitem(app.config, "NOTIFY_CLAIM_SIZE", claim_size)
     vets = [create_veteran(station=world.x1) for _ in range(3)]
     for v in vets:
         grant(fake_wechat, bind(v), count=2)  # a spare credit: a second send would be possible
@@ -109,7 +112,7 @@ def test_a_redelivered_batch_never_sends_twice(world, fake_wechat, monkeypatch):
     monkeypatch.setattr(wechat_client, "send_subscribe_message", send_while_a_duplicate_task_runs)
     deliver_batch(nid, first, last)
     assert deliver_batch(nid, first, last) == {}  # redelivered after the fact: nothing left
-    assert duplicates == [{"sent": 2}]  # the row being sent was not queued any more
+    assert duplicates == [duplicate]  # the rows being sent (claimed) were not queued any more
     assert sorted(s["touser"] for s in fake_wechat.sent) == sorted({s["touser"] for s in fake_wechat.sent})
     assert len(fake_wechat.sent) == 3 and {d.status for d in deliveries(nid)} == {"sent"}
     assert all(d.attempts == 1 for d in deliveries(nid))

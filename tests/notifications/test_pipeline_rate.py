@@ -43,6 +43,6 @@ def test_redis_cap_is_shared_by_every_process(app, monkeypatch, redis_url):
 
 def test_redis_failure_falls_back_to_this_process(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(ratelimit, "_take_redis", lambda url, second: (_ for _ in ()).throw(OSError("down")))
+    monkeypatch.setattr(ratelimit, "_take_redis", lambda url, second, count=1: (_ for _ in ()).throw(OSError("down")))
     clock = Clock()
     assert _burst(2, 5, clock) == [0, 0]

@@ -145,6 +145,22 @@ def expire_loaded(model, ident, *attributes):
         db.session.expire(obj, list(attributes) or None)
 
 
+def rows_by_id(model, ids):
+    """{id: row} of `model`: rows the session already holds unexpired are not read again (one IN for the rest)."""
+    from sqlalchemy import inspect, select
+    from sqlalchemy.orm.util import identity_key
+
+    found = {}
+    for ident in ids:
+        obj = db.session.identity_map.get(identity_key(model, ident))
+        if obj is not None and not inspect(obj).expired_attributes:
+            found[ident] = obj
+    missing = set(ids) - found.keys()
+    if missing:
+        found.update((row.id, row) for row in db.session.scalars(select(model).where(model.id.in_(missing))))
+    return found
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget_bulk_write(session):
     session.info.pop("bulk_write", None)

@@ -18,7 +18,7 @@ from backend.audit import service as audit_service
 from backend.bookings import catalog, codes
 from backend.bookings.catalog import ServiceNotFound  # one class per code: the catalog's
 from backend.bookings.models import ACTIVE, Booking, BookingService, Slot
-from backend.db import expire_loaded, transaction, utcnow
+from backend.db import expire_loaded, rows_by_id, transaction, utcnow
 from backend.errors import NotFound, RuleViolation, StaleUpdate, ValidationFailed
 from backend.extensions import db
 from backend.orgs.models import OrgUnit
@@ -324,12 +324,9 @@ def _audit(actor, action, booking, **details):
 
 def get_own_service(*, veteran_id, service_id):
     """An active service of the veteran's station. :raises ServiceNotFound:"""
-    station = select(Veteran.station_id).where(Veteran.id == veteran_id).scalar_subquery()
-    service = db.session.scalars(  # one query: the service, active, at the veteran's own station
-        select(BookingService).where(
-            BookingService.id == service_id, BookingService.active.is_(True), BookingService.station_id == station
-        )
-    ).first()
+    own = BookingService.station_id == select(Veteran.station_id).where(Veteran.id == veteran_id).scalar_subquery()
+    query = select(BookingService).where(BookingService.id == service_id, BookingService.active.is_(True), own)
+    service = db.session.scalars(query).first()  # one query: the service, active, at the veteran's own station
     if service is None:
         raise ServiceNotFound()
     return service
@@ -379,9 +376,9 @@ def describe(bookings, now=None):
     from backend.bookings import qr
 
     now = now or utcnow()
-    services = _by_id(BookingService, {b.service_id for b in bookings})
-    slots = _by_id(Slot, {b.slot_id for b in bookings})
-    stations = _by_id(OrgUnit, {b.station_id for b in bookings})
+    services = rows_by_id(BookingService, {b.service_id for b in bookings})
+    slots = rows_by_id(Slot, {b.slot_id for b in bookings})
+    stations = rows_by_id(OrgUnit, {b.station_id for b in bookings})
     addresses = {station_id: station_address(station) for station_id, station in stations.items()}
     out = []
     for b in bookings:
@@ -400,19 +397,3 @@ def describe(bookings, now=None):
             }
         )
     return out
-
-
-def _by_id(model, ids):
-    """{id: row}: rows the session already holds unexpired are not read again (a booking just made, its slot)."""
-    from sqlalchemy import inspect
-    from sqlalchemy.orm.util import identity_key
-
-    found = {}
-    for ident in ids:
-        obj = db.session.identity_map.get(identity_key(model, ident))
-        if obj is not None and not inspect(obj).expired_attributes:
-            found[ident] = obj
-    missing = set(ids) - found.keys()
-    if missing:
-        found.update((row.id, row) for row in db.session.scalars(select(model).where(model.id.in_(missing))))
-    return found

@@ -36,6 +36,7 @@ def test_list_filter_open_reveal_and_scope(live, registry, page):
     page.locator(".unit-tree").get_by_role("link", name=registry["station"]).click()
     table = page.get_by_test_id("veteran-table")
     assert name in table.inner_text() and registry["no_grid"] in table.inner_text()
+    page.wait_for_load_state("load")  # the filter's change handler is attached by a script: wait for it under load
     with page.expect_navigation(url="**grid=*"):  # the filter submits itself on change
         page.get_by_label("网格").select_option(label=registry["grid"])
     table = page.get_by_test_id("veteran-table")

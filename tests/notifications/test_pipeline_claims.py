@@ -2,7 +2,7 @@
 the single-row claim's guarantees: idempotent claim, no send twice after a crash between claim and record, in-doubt
 rows settled by WeChat's sent events or released by the watchdog."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -20,14 +20,6 @@ from tests.notifications.helpers import bind, care, credits, deliver, deliveries
 
 class WorkerKilled(BaseException):
     """Stands for a SIGKILL: nothing after it runs in the dying worker (see `killed_at`)."""
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    state = {"now": datetime(2027, 3, 1, 4, 0, tzinfo=UTC)}
-    for module in (pipeline, watchdog):
-        monkeypatch.setattr(module, "utcnow", lambda: state["now"])
-    return state
 
 
 def _recipients(world, fake, n):

@@ -16,15 +16,6 @@ from tests.factories import create_veteran
 from tests.notifications.helpers import bind, care, credits, deliver, deliveries, grant, notification
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """A settable now for the pipeline and the watchdog (the rate limiter keeps real time)."""
-    state = {"now": datetime(2027, 3, 1, 4, 0, tzinfo=UTC)}  # 12:00 CST
-    for module in (pipeline, watchdog):
-        monkeypatch.setattr(module, "utcnow", lambda: state["now"])
-    return state
-
-
 def _run_watchdog():
     batches = []
     watchdog.watchdog(batch=lambda *a: batches.append(a), deliver=lambda nid: None)

@@ -1,7 +1,7 @@
 """The watchdog: stuck deliveries requeued, in-doubt sends resolved from WeChat's sent events or released, lost
 fan-outs restarted; scheduled notifications started when due."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -26,14 +26,6 @@ from tests.notifications.helpers import (
 
 class Killed(BaseException):
     """SIGKILL between two lines: nothing after it runs."""
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    state = {"now": datetime(2027, 3, 1, 4, 0, tzinfo=UTC)}
-    for module in (pipeline, watchdog):
-        monkeypatch.setattr(module, "utcnow", lambda: state["now"])
-    return state
 
 
 def _watch():

@@ -1,6 +1,6 @@
 """Review of issue 13: a send whose answer timed out may have reached WeChat, so it is never resent blindly."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -10,14 +10,6 @@ from backend.wechat import client as wechat_client
 from backend.wechat.errors import WechatUnavailable
 from tests.factories import create_veteran
 from tests.notifications.helpers import bind, care, credits, deliver, deliveries, grant, push_sent_events
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    state = {"now": datetime(2027, 3, 1, 4, 0, tzinfo=UTC)}
-    for module in (pipeline, watchdog):
-        monkeypatch.setattr(module, "utcnow", lambda: state["now"])
-    return state
 
 
 def _run_watchdog():

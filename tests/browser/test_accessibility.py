@@ -216,6 +216,7 @@ def clerk(live):
 
 
 def _root_font_px(page):
+    page.wait_for_load_state("load")  # the stylesheet that sizes the root, under CI load, may still be loading
     return page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
 
 
